@@ -1,0 +1,17 @@
+"""skillcast: forecast demand for skilled labour by occupation, training level and sector."""
+
+from skillcast.errors import SkillcastConfigError, SkillcastDataError, SkillcastError
+from skillcast.panel import Panel, PanelSpec, load_panel
+from skillcast.periods import Frequency, frequency
+
+__all__ = [
+    "Frequency",
+    "Panel",
+    "PanelSpec",
+    "SkillcastConfigError",
+    "SkillcastDataError",
+    "SkillcastError",
+    "frequency",
+    "load_panel",
+]
+__version__ = "0.1.0"
