@@ -1,0 +1,160 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from skillcast import Panel, PanelSpec, SkillcastConfigError, SkillcastDataError, load_panel
+
+NO_TAX = {"taxonomies": {}}
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sector": ["H52"] * 3 + ["C26"] * 2,
+            "occupation": ["8343"] * 3 + ["8212"] * 2,
+            "level": ["L1"] * 5,
+            "period": ["2020-H1", "2020-H2", "2021-H1", "2020S2", "2021-01"],
+            "employment": [10, 12, 0, 5, 7],
+        }
+    )
+
+
+def load(df: pd.DataFrame, **spec: object) -> Panel:
+    return load_panel(df, PanelSpec(**{**NO_TAX, **spec}))
+
+
+def test_valid_panel_exposes_frame_series_and_dense_view():
+    panel = load(frame())
+    assert panel.n_series == 2 and panel.n_periods == 3 and len(panel) == 5
+    assert panel.series.to_dict("list") == {
+        "sector": ["C26", "H52"], "occupation": ["8212", "8343"], "level": ["L1", "L1"],
+    }  # fmt: skip
+    dense = panel.dense()
+    np.testing.assert_array_equal(dense[0], [np.nan, 5, 7])
+    np.testing.assert_array_equal(dense[1], [10, 12, 0])
+    assert panel.frame["employment"].dtype == np.float64
+    assert isinstance(panel.frame["period"].dtype, pd.PeriodDtype)
+    first, last = panel.first_last()
+    assert first.tolist() == [1, 0] and last.tolist() == [2, 2]
+    assert [panel.label(p) for p in panel.periods] == ["2020-H1", "2020-H2", "2021-H1"]
+
+
+def test_caller_frame_is_never_mutated():
+    df = frame()
+    before = df.copy()
+    load(df.assign(employment=[10, 12, None, 5, 7]), gaps="zero")
+    load(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_until_cuts_at_the_origin():
+    panel = load(frame())
+    cut = panel.until("2020-H2")
+    assert cut.frame["period"].max() == pd.Period("2020-07", "6M")
+    assert cut.n_periods == 2 and len(cut) == 3
+
+
+def test_reads_csv_and_parquet_keeping_leading_zeros(tmp_path):
+    df = frame().assign(occupation=["0110"] * 3 + ["8212"] * 2)
+    df.to_csv(tmp_path / "p.csv", index=False)
+    df.to_parquet(tmp_path / "p.parquet", index=False)
+    for name in ("p.csv", "p.parquet"):
+        panel = load_panel(tmp_path / name, PanelSpec(taxonomies={}))
+        assert "0110" in set(panel.series["occupation"])
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(SkillcastDataError, match="No such file"):
+        load_panel(tmp_path / "nope.csv", PanelSpec(taxonomies={}))
+
+
+def test_empty_input():
+    with pytest.raises(SkillcastDataError, match="no rows"):
+        load(frame().iloc[:0])
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(SkillcastDataError, match=r"Missing column\(s\) \['employment'\]"):
+        load(frame().drop(columns="employment"))
+
+
+def test_unparseable_periods_counted_with_examples():
+    df = frame().assign(period=["2020-H1", "soon", "later", "2020S2", "2021-01"])
+    with pytest.raises(SkillcastDataError) as err:
+        load(df)
+    text = str(err.value)
+    assert "Column 'period': 2 row(s) cannot be read as a period" in text
+    assert "soon" in text and "later" in text and "2024-H1" in text
+
+
+def test_period_off_the_declared_frequency():
+    df = frame().assign(period=["2020-H1", "2020Q2", "2021-H1", "2020S2", "2021-01"])
+    with pytest.raises(SkillcastDataError, match="1 row\\(s\\) do not fit the declared frequency"):
+        load(df)
+
+
+def test_duplicate_keys_and_period_counted():
+    df = pd.concat([frame(), frame().iloc[[0]]])
+    with pytest.raises(SkillcastDataError, match=r"2 row\(s\) repeat a \(keys, period\) pair"):
+        load(df)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [(-3, "are negative"), (np.inf, "are infinite"), ("12 workers", "are not numbers")],
+)
+def test_bad_targets(value, problem):
+    df = frame().astype({"employment": object})
+    df.loc[1, "employment"] = value
+    with pytest.raises(SkillcastDataError, match=rf"'employment': 1 row\(s\) {problem}"):
+        load(df)
+
+
+def test_missing_key_value():
+    df = frame()
+    df.loc[0, "sector"] = None
+    with pytest.raises(SkillcastDataError, match=r"'sector': 1 row\(s\) have no key value"):
+        load(df)
+
+
+def test_gap_policies():
+    df = frame().drop(index=1)  # H52 loses 2020-H2: a hole inside the series
+    with pytest.raises(SkillcastDataError) as err:
+        load(df)
+    assert "1 period(s) missing" in str(err.value) and "PanelSpec.gaps" in str(err.value)
+    zero = load(df, gaps="zero").dense()
+    missing = load(df, gaps="missing").dense()
+    np.testing.assert_array_equal(zero[1], [10, 0, 0])
+    np.testing.assert_array_equal(missing[1], [10, np.nan, 0])
+    assert len(load(df, gaps="missing")) == 5  # the hole became a row
+
+
+def test_empty_target_follows_the_gap_policy():
+    df = frame().assign(employment=[10, None, 0, 5, 7])
+    with pytest.raises(SkillcastDataError, match="1 empty target"):
+        load(df)
+    assert load(df, gaps="zero").dense()[1, 1] == 0
+
+
+def test_exogenous_columns_must_be_numeric():
+    df = frame().assign(port=[1, 2, "n/a", 4, 5])
+    with pytest.raises(SkillcastDataError, match=r"'port': 1 row\(s\) are not numbers"):
+        load(df, known_exog=("port",))
+
+
+def test_bad_spec_fails_before_reading():
+    with pytest.raises(SkillcastConfigError, match="gaps"):
+        PanelSpec(gaps="fill")
+    with pytest.raises(SkillcastConfigError, match="more than one role"):
+        PanelSpec(target="sector")
+    with pytest.raises(SkillcastConfigError, match="Unknown frequency"):
+        PanelSpec(freq="fortnightly")
+
+
+def test_quarterly_and_annual_panels():
+    q = pd.DataFrame({"occupation": ["a"] * 3, "period": ["2024Q1", "2024-04", "2024-07-01"],
+                      "y": [1, 2, 3]})  # fmt: skip
+    panel = load(q, freq="Q", keys=("occupation",), target="y")
+    assert [panel.label(p) for p in panel.periods] == ["2024Q1", "2024Q2", "2024Q3"]
+    a = pd.DataFrame({"occupation": ["a", "a"], "period": [2023, 2024], "y": [1, 2]})
+    assert load(a, freq="annual", keys=("occupation",), target="y").n_periods == 2
