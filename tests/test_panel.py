@@ -158,3 +158,36 @@ def test_quarterly_and_annual_panels():
     assert [panel.label(p) for p in panel.periods] == ["2024Q1", "2024Q2", "2024Q3"]
     a = pd.DataFrame({"occupation": ["a", "a"], "period": [2023, 2024], "y": [1, 2]})
     assert load(a, freq="annual", keys=("occupation",), target="y").n_periods == 2
+
+
+def coded_frame() -> pd.DataFrame:
+    return frame().assign(occupation=["8343"] * 3 + ["9999"] * 2)
+
+
+def test_unknown_codes_error_names_the_codes():
+    with pytest.raises(SkillcastDataError) as err:
+        load_panel(coded_frame(), PanelSpec())
+    text = str(err.value)
+    assert "Column 'occupation': 2 row(s) carry 1 code(s) ['9999'] unknown" in text
+    assert "VSCO2020" in text and "load_taxonomy" in text
+
+
+def test_unknown_codes_warn_and_keep():
+    with pytest.warns(UserWarning, match="'occupation': 2 row"):
+        panel = load_panel(coded_frame(), PanelSpec(unknown_codes="warn"))
+    assert "9999" in set(panel.series["occupation"])
+    assert load_panel(coded_frame(), PanelSpec(unknown_codes="keep")).n_series == 2
+
+
+def test_a_users_own_taxonomy_file_is_validated_against(tmp_path):
+    own = tmp_path / "occ.csv"
+    own.write_text(
+        "code,parent,tier,name_vi,name_en,version\n"
+        "9,,1,Lao động giản đơn,Elementary,MY1\n99,9,2,Khác,Other,MY1\n"
+        "9999,99,4,Nghề mới,New job,MY1\n8343,,4,Cẩu,Crane,MY1\n",
+        encoding="utf-8",
+    )
+    panel = load_panel(coded_frame(), PanelSpec(taxonomies={"occupation": str(own)}))
+    assert panel.n_series == 2
+    with pytest.raises(SkillcastDataError, match="unknown to the occupation taxonomy"):
+        load_panel(frame(), PanelSpec(taxonomies={"occupation": str(own)}))

@@ -166,7 +166,7 @@ def _resolve_taxonomies(spec: PanelSpec) -> dict[str, object]:
                 f"{list(spec.keys)}."
             )
         if isinstance(tax, str | PathLike) and Path(tax).suffix.lower() == ".csv":
-            tax = taxonomy.load_taxonomy(tax)
+            tax = taxonomy.load_taxonomy(tax, name=column)
         elif isinstance(tax, str):
             tax = taxonomy.builtin(tax)
         resolved[column] = tax
