@@ -1,0 +1,27 @@
+"""Datasets: a synthetic Hai Phong-like generator, the bundled sample, enterprise-report
+aggregation and a real Eurostat occupation x education extract reader."""
+
+from skillcast.datasets.eurostat import (
+    EUROSTAT_SPEC,
+    build_eurostat_extract,
+    load_eurostat_extract,
+    read_eurostat_extract,
+)
+from skillcast.datasets.reports import ReportAggregation, aggregate_reports, statutory_deadline
+from skillcast.datasets.sample import SAMPLE_SEED, SAMPLE_SPEC, load_sample, sample_spec
+from skillcast.datasets.synthetic import make_hai_phong_like
+
+__all__ = [
+    "EUROSTAT_SPEC",
+    "SAMPLE_SEED",
+    "SAMPLE_SPEC",
+    "ReportAggregation",
+    "aggregate_reports",
+    "build_eurostat_extract",
+    "load_eurostat_extract",
+    "load_sample",
+    "make_hai_phong_like",
+    "read_eurostat_extract",
+    "sample_spec",
+    "statutory_deadline",
+]

@@ -1,0 +1,37 @@
+"""Command line for the datasets: rebuild the bundled sample, derive the Eurostat extract.
+
+Usage: ``python -m skillcast.datasets rebuild-sample [--out PATH]`` or
+``python -m skillcast.datasets eurostat-extract SOURCE OUT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from skillcast.datasets.eurostat import SOURCE_CREDIT, build_eurostat_extract
+from skillcast.datasets.sample import write_sample
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; returns the process exit status."""
+    parser = argparse.ArgumentParser(prog="python -m skillcast.datasets")
+    commands = parser.add_subparsers(dest="command", required=True)
+    rebuild = commands.add_parser("rebuild-sample", help="regenerate the bundled sample")
+    rebuild.add_argument("--out", type=Path, default=None, help="write here instead")
+    extract = commands.add_parser("eurostat-extract", help="derive the lfsa_egised extract")
+    extract.add_argument("source", type=Path, help="lfsa_egised_long.csv.gz")
+    extract.add_argument("out", type=Path, help="extract CSV to write")
+    args = parser.parse_args(argv)
+    if args.command == "rebuild-sample":
+        path = write_sample(args.out)
+        print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    else:
+        frame = build_eurostat_extract(args.source)
+        frame.to_csv(args.out, index=False, lineterminator="\n")
+        print(f"wrote {args.out}: {len(frame)} rows. {SOURCE_CREDIT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

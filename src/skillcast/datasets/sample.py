@@ -1,0 +1,102 @@
+"""The bundled Hai Phong-like sample panel: :func:`load_sample` and :data:`SAMPLE_SPEC`.
+
+The sample is ``make_hai_phong_like(seed=SAMPLE_SEED)``, semi-annual 2015-H1..2025-H2,
+stored as ``data/hai_phong_sample.csv.gz`` (described in ``data/DATA_CARD.md``).
+Regenerate it, byte for byte, with::
+
+    python -m skillcast.datasets rebuild-sample
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from skillcast.datasets.synthetic import make_hai_phong_like
+from skillcast.errors import SkillcastConfigError
+from skillcast.panel import Panel, PanelSpec, load_panel
+
+SAMPLE_SEED = 0
+SAMPLE_FREQ = "6M"
+SAMPLE_START = "2015"
+SAMPLE_END = "2025"
+SAMPLE_FILE = "hai_phong_sample.csv.gz"
+
+SAMPLE_SPEC = PanelSpec(
+    period="period",
+    freq="semiannual",
+    keys=("sector", "occupation", "level"),
+    target="employment",
+    measure="stock",
+    known_exog=("port_throughput_mt", "tourist_arrivals_m"),
+    observed_exog=("fdi_disbursed_busd",),
+    gaps="error",
+    unknown_codes="error",
+)
+"""Spec of the sample: employment stock by sector x occupation x level, semi-annual."""
+
+# codes such as "0110" or "L0" must stay text; the period labels are parsed by load_panel
+_TEXT_COLUMNS = {"period": str, "sector": str, "occupation": str, "level": str}
+
+
+def sample_path() -> Path:
+    """Location of the bundled sample file inside the installed package."""
+    return Path(str(resources.files("skillcast.datasets") / "data" / SAMPLE_FILE))
+
+
+def generate_sample() -> pd.DataFrame:
+    """A fresh draw of the sample with its fixed seed (what the bundled file holds)."""
+    return make_hai_phong_like(
+        seed=SAMPLE_SEED, freq=SAMPLE_FREQ, start=SAMPLE_START, end=SAMPLE_END
+    )
+
+
+def load_sample(as_frame: bool = False, target: str = "employment") -> Panel | pd.DataFrame:
+    """Load the bundled synthetic Hai Phong-like panel.
+
+    Args:
+        as_frame: return the raw long DataFrame (all columns, period labels as text)
+            instead of a validated :class:`~skillcast.panel.Panel`.
+        target: ``"employment"`` (stock of workers, spec :data:`SAMPLE_SPEC`) or
+            ``"vacancies"`` (declared recruitment needs, measure ``openings``).
+
+    Returns:
+        A Panel of 512 series x 22 half-years (2015-H1..2025-H2) with known exogenous
+        ``port_throughput_mt`` (Mt per half-year), ``tourist_arrivals_m`` (millions per
+        half-year) and observed exogenous ``fdi_disbursed_busd`` (US$ bn per half-year);
+        or the raw frame of 11,174 rows.
+    """
+    frame = pd.read_csv(sample_path(), dtype=_TEXT_COLUMNS)
+    if as_frame:
+        return frame
+    return load_panel(frame, sample_spec(target))
+
+
+def sample_spec(target: str = "employment") -> PanelSpec:
+    """:data:`SAMPLE_SPEC` for ``employment`` (stock) or ``vacancies`` (openings)."""
+    if target == "employment":
+        return SAMPLE_SPEC
+    if target == "vacancies":
+        return SAMPLE_SPEC.with_(target="vacancies", measure="openings")
+    raise SkillcastConfigError(
+        f"The sample has targets 'employment' and 'vacancies', not {target!r}."
+    )
+
+
+def write_sample(path: str | Path | None = None) -> Path:
+    """Write the sample as gzip CSV with a fixed header, so rebuilds are byte-identical."""
+    path = Path(path) if path is not None else sample_path()
+    text = generate_sample().to_csv(index=False, lineterminator="\n")
+    buffer = io.BytesIO()
+    # mtime=0 and no file name in the gzip header: the bytes depend on the data only
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
+        gz.write(text.encode("utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(path)  # atomic: a failed rebuild leaves the previous file intact
+    return path
