@@ -1,0 +1,120 @@
+"""Totals of the groups a series belongs to, read at the forecast origin.
+
+A series is one (sector, occupation, level) cell; its groups are all series sharing
+its occupation group (the occupation code rolled up to ``occupation_tier``, major
+group by default), all sharing its sector code, and all sharing its level code. Totals
+are sums over the series of the panel given to ``transform``, at the origin only.
+
+===================  ==============================================================  ========
+name                 meaning                                                         reads
+===================  ==============================================================  ========
+``occ_group_total``  sum of the target over the series' occupation group             origin
+``occ_group_share``  the series' target / ``occ_group_total``                        origin
+``sector_total``     sum of the target over the series with the same sector code     origin
+``level_total``      sum of the target over the series with the same level code      origin
+===================  ==============================================================  ========
+
+Missing values are left out of a sum; a group with no observed value at the origin has
+a NaN total, and a share is NaN where the series' value is missing or the total is 0.
+An occupation code the table cannot roll up (shorter than the tier, or unknown to a
+table that is not prefix-coded) forms a group of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from skillcast.features.base import FeatureBuilder, PanelArrays
+from skillcast.features.static import MissingPolicy, resolve_roles, resolve_taxonomy
+from skillcast.panel import Panel
+
+
+def group_totals(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-series group totals of ``values`` (origins x series), NaN where no member is observed.
+
+    ``group`` gives each series' group id in ``0 .. n_groups - 1``.
+    """
+    n_origins = values.shape[0]
+    # one bincount over (origin, group) pairs covers every origin at once
+    flat = (np.arange(n_origins)[:, None] * n_groups + group[None, :]).reshape(-1)
+    observed = ~np.isnan(values).reshape(-1)
+    size = n_origins * n_groups
+    sums = np.bincount(flat, weights=np.where(observed, values.reshape(-1), 0.0), minlength=size)
+    counts = np.bincount(flat, weights=observed, minlength=size)
+    totals = np.where(counts > 0, sums, np.nan).reshape(n_origins, n_groups)
+    return np.take_along_axis(totals, np.broadcast_to(group, values.shape), axis=1)
+
+
+class HierarchyFeatures(FeatureBuilder):
+    """Lagged totals of the series' occupation group, sector and level, and its share.
+
+    Args:
+        occupation, sector, level: key columns; ``None`` leaves that total out.
+        occupation_tier: tier of the occupation table to group by (1 = major group).
+        missing: ``"error"`` (default) raises if a named column is not a key of the
+            panel; ``"skip"`` leaves its features out.
+    """
+
+    def __init__(
+        self,
+        occupation: str | None = "occupation",
+        sector: str | None = "sector",
+        level: str | None = "level",
+        occupation_tier: int = 1,
+        missing: MissingPolicy = "error",
+    ) -> None:
+        self.occupation = occupation
+        self.sector = sector
+        self.level = level
+        self.occupation_tier = occupation_tier
+        self.missing = missing
+
+    def _fit(self, panel: Panel) -> None:
+        roles = {"occupation": self.occupation, "sector": self.sector, "level": self.level}
+        self.columns_ = resolve_roles("HierarchyFeatures", panel, roles, self.missing)
+        self.occupation_taxonomy_ = (
+            resolve_taxonomy(panel, self.columns_["occupation"], "occupation")
+            if "occupation" in self.columns_
+            else None
+        )
+        self.series_ = panel.series.copy()
+        self.group_ids_ = self._group_ids(panel.series)  # raises on a tier the table lacks
+        names: list[str] = []
+        if "occupation" in self.columns_:
+            names += ["occ_group_total", "occ_group_share"]
+        if "sector" in self.columns_:
+            names.append("sector_total")
+        if "level" in self.columns_:
+            names.append("level_total")
+        self.feature_names_out_ = names
+
+    def _group_ids(self, series: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
+        """Role -> (group id of each series, number of groups)."""
+        out: dict[str, tuple[np.ndarray, int]] = {}
+        for role, column in self.columns_.items():
+            codes = series[column].astype(object)
+            if role == "occupation":
+                up = self.occupation_taxonomy_.rollup(codes, int(self.occupation_tier))  # type: ignore[union-attr]
+                codes = up.where(up.notna(), codes)
+            ids, uniques = pd.factorize(codes, use_na_sentinel=False)
+            out[role] = (ids.astype(np.int64), len(uniques))
+        return out
+
+    def _columns(
+        self, arrays: PanelArrays, origins: np.ndarray, step: int, exog: pd.DataFrame | None
+    ) -> list[np.ndarray]:
+        series = arrays.panel.series
+        same = series.shape == self.series_.shape and series.equals(self.series_)
+        groups = self.group_ids_ if same else self._group_ids(series)
+        values = arrays.gather(None, origins).reshape(len(origins), arrays.n_series)
+        columns: list[np.ndarray] = []
+        if "occupation" in groups:
+            total = group_totals(values, *groups["occupation"])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(total > 0, values / total, np.nan)
+            columns += [total.reshape(-1), share.reshape(-1)]
+        for role in ("sector", "level"):
+            if role in groups:
+                columns.append(group_totals(values, *groups[role]).reshape(-1))
+        return columns
