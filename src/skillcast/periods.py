@@ -124,23 +124,26 @@ def parse_periods(values: pd.Series, freq: Frequency) -> ParsedPeriods:
     off-grid. Work is done per distinct label, so long panels parse fast.
     """
     values = pd.Series(values)
+    # parse each distinct label once, then broadcast by its factor code
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if isinstance(values.dtype, pd.PeriodDtype):
         # already Periods: only their frequency can be wrong
         fits_freq = _period_fits(values.dtype.freq, freq)
-        keys = values.map(lambda p: None if pd.isna(p) else _to_month(p.start_time))
-        parsed = {k: (k, fits_freq) for k in pd.unique(keys.dropna())}
+        parsed = [(_to_month(p.start_time), fits_freq) for p in uniques]
     else:
-        keys = values.map(_normalise_text)
-        parsed = {k: _parse_one(k, freq) for k in pd.unique(keys.dropna())}
-    months = keys.map(lambda k: parsed.get(k, (None, False))[0])
-    fits = keys.map(lambda k: parsed.get(k, (None, False))[1]).fillna(False).astype(bool)
-    unparseable = months.isna().to_numpy()
-    off_grid = ~unparseable & ~fits.to_numpy()
-    ok = ~unparseable & ~off_grid
-    periods = pd.Series(pd.NaT, index=values.index, dtype=f"period[{freq.pandas_freq}]")
-    if ok.any():
-        stamps = pd.to_datetime(months[ok].astype(str), format="%Y-%m")
-        periods[ok] = pd.PeriodIndex(stamps, freq=freq.pandas_freq)
+        parsed = [_parse_one(text, freq) if (text := _normalise_text(u)) else (None, False)
+                  for u in uniques]  # fmt: skip
+    known = np.array([m is not None for m, _ in parsed] + [False])
+    fits = np.array([f for _, f in parsed] + [False], dtype=bool)
+    ok_unique = known & fits
+    ordinals = np.full(len(parsed) + 1, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    if ok_unique.any():
+        months = [m for (m, _), ok in zip(parsed, ok_unique[:-1], strict=True) if ok]
+        ordinals[np.flatnonzero(ok_unique)] = pd.PeriodIndex(months, freq=freq.pandas_freq).asi8
+    unparseable = ~known[codes]
+    off_grid = known[codes] & ~fits[codes]
+    dtype = pd.PeriodDtype(freq.pandas_freq)
+    periods = pd.Series(pd.arrays.PeriodArray(ordinals[codes], dtype=dtype), index=values.index)
     return ParsedPeriods(periods, unparseable, off_grid)
 
 
