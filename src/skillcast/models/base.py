@@ -94,12 +94,20 @@ class Forecaster(BaseEstimator, ABC):
     """
 
     levels: tuple[int, ...] = DEFAULT_LEVELS
+    # conformal calibration settings (skillcast.models.intervals); override per class or
+    # instance. None horizon: twice the season length, at least 4 periods.
+    calibration_windows: int = 4
+    calibration_horizon: int | None = None
+    min_residuals: int = 20
+    interval_groups: tuple[str, ...] | None = None
 
     def fit(self, panel: Panel) -> Self:
         if panel.n_series == 0 or panel.n_periods == 0:
             raise SkillcastConfigError("Cannot fit on an empty panel.")
         self.panel_ = panel
         self._fit_dense(panel.dense(), panel)
+        if self.levels:
+            self._calibrate(panel)
         return self
 
     def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> Forecast:
@@ -117,6 +125,14 @@ class Forecaster(BaseEstimator, ABC):
     @abstractmethod
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
         """Point forecasts, (series x horizon), series in panel order."""
+
+    def _calibrate(self, panel: Panel) -> None:
+        """Learn what :meth:`_bounds` needs; the default stores rolling-origin residuals
+        of refits on earlier origins (``calibration_``). A subclass with its own
+        :meth:`_bounds` (e.g. quantile models) overrides this too."""
+        from skillcast.models.intervals import calibrate
+
+        self.calibration_ = calibrate(self, panel)
 
     def _bounds(self, mean: np.ndarray, horizon: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Interval bounds per level; the default uses conformal calibration."""
