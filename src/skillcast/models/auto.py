@@ -1,0 +1,282 @@
+"""The default forecaster: route each series to the method its history suits.
+
+:class:`AutoForecaster` classifies every series (Syntetos-Boylan, see
+:func:`~skillcast.models.intermittent.classify_demand`) and counts its observations:
+
+* **cold start** -- fewer than ``min_history`` observations: the pooled
+  :class:`~skillcast.models.global_model.GlobalModel` alone, which forecasts a young
+  series from its occupation group's, sector's and level's dynamics (hierarchy and
+  static features) and its own few values;
+* **intermittent** -- ADI >= 1.32 or CV2 >= 0.49 (classes intermittent, lumpy,
+  erratic, and series without any demand): Croston-SBA, TSB or the pooled model,
+  whichever forecast these series best on validation (or the one named by
+  ``intermittent``);
+* **regular** -- the rest: AutoETS and the pooled model combined, per group of series
+  (``by``), with the convex weight whose combination had the least validation error
+  (``combine="optimal"``; ``"inverse"``: inverse-error weights; ``"choice"``: the
+  better member).
+
+Validation: every member forecasts from ``validation_windows`` rolling origins inside
+the training data (the last one ``validation_horizon`` periods before its end), so the
+choices never see data after the training panel. Intervals are conformal on the
+residuals of the routed combination at those origins, per horizon step; a series with
+too few residuals of its own uses those pooled over its route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from skillcast.errors import SkillcastConfigError
+from skillcast.models.base import DEFAULT_LEVELS, Forecaster
+from skillcast.models.ensemble import combine as combine_forecasts
+from skillcast.models.ets import AutoETS
+from skillcast.models.global_model import GlobalModel
+from skillcast.models.intermittent import TSB, Croston, classify_demand
+from skillcast.models.routing import (
+    METRICS,
+    build_calibration,
+    convex_weights,
+    group_errors,
+    inverse_error_weights,
+    rolling_forecasts,
+    rolling_origins,
+    series_errors,
+    series_groups,
+)
+from skillcast.panel import Panel
+
+MEMBERS = ("AutoETS", "GlobalModel", "Croston", "TSB")
+ETS, GLOBAL, CROSTON, TSB_ = range(4)
+INTERMITTENT_CHOICES = ("auto", "croston", "tsb", "global")
+COMBINES = ("optimal", "inverse", "choice")
+
+
+class AutoForecaster(Forecaster):
+    """Route series to Croston/TSB, the pooled model, or an AutoETS + pooled combination.
+
+    Args:
+        global_model: the pooled model; ``None``: ``GlobalModel(strategy="recursive",
+            n_jobs=n_jobs, random_state=random_state)`` (on the bundled sample the
+            recursive model validated better than the direct one, and it trains one
+            LightGBM model per origin instead of one per step).
+        ets: the per-series model of regular series; ``None``: ``AutoETS()``.
+        intermittent: ``"auto"`` (the best of Croston-SBA, TSB and the pooled model on
+            validation), or ``"croston"``, ``"tsb"``, ``"global"``.
+        min_history: observations a series needs not to be a cold start; ``None``:
+            two seasons plus one (5 half-years, 3 years).
+        combine: how regular series mix AutoETS and the pooled model, per group:
+            ``"optimal"`` (the weight, on a grid of 0.05, whose mix had the least
+            validation error; it accounts for how the two members' errors correlate),
+            ``"inverse"`` (proportional to 1 / validation error) or ``"choice"`` (the
+            better member).
+        by: groups of regular series with their own weights: a key column,
+            ``"column:n"`` (first n characters of its codes, ``"occupation:1"`` = major
+            group) or a list of them; ``None``: one set.
+        metric: ``"mase"`` or ``"wape"``, the validation error.
+        min_group_series: a ``by`` group with fewer regular series takes the overall
+            weights.
+        validation_windows, validation_horizon: rolling origins inside the training data
+            (``None`` horizon: twice the season length, at least 4).
+        levels: central interval coverages (percent); ``()`` for point forecasts only.
+        n_jobs, random_state: passed to the default pooled model.
+
+    Attributes:
+        routes_: one row per series: keys, ``n_observed``, ``adi``, ``cv2``,
+            ``demand_class``, ``route`` (``ets+global``, ``croston``, ``tsb``,
+            ``global``), ``cold_start`` and the weight of each member (``w_AutoETS``,
+            ``w_GlobalModel``, ``w_Croston``, ``w_TSB``).
+        weights_: regular-series weights per ``by`` group.
+        validation_errors_: each member's validation error per segment (regular
+            groups, intermittent, cold start).
+        members_: the fitted members, in the order of :data:`MEMBERS`.
+    """
+
+    def __init__(
+        self,
+        global_model: GlobalModel | None = None,
+        ets: Forecaster | None = None,
+        intermittent: str = "auto",
+        min_history: int | None = None,
+        combine: str = "optimal",
+        by: str | Sequence[str] | None = None,
+        metric: str = "mase",
+        min_group_series: int = 5,
+        validation_windows: int = 4,
+        validation_horizon: int | None = None,
+        levels: tuple[int, ...] = DEFAULT_LEVELS,
+        n_jobs: int = 1,
+        random_state: int = 0,
+    ) -> None:
+        self.global_model = global_model
+        self.ets = ets
+        self.intermittent = intermittent
+        self.min_history = min_history
+        self.combine = combine
+        self.by = by
+        self.metric = metric
+        self.min_group_series = min_group_series
+        self.validation_windows = validation_windows
+        self.validation_horizon = validation_horizon
+        self.levels = levels
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _candidates(self) -> list[Forecaster]:
+        pooled = self.global_model
+        if pooled is None:
+            pooled = GlobalModel(
+                strategy="recursive", n_jobs=self.n_jobs, random_state=self.random_state
+            )
+        return [
+            clone(self.ets) if self.ets is not None else AutoETS(),
+            clone(pooled),
+            Croston(variant="sba"),
+            TSB(),
+        ]
+
+    def _validate(self, panel: Panel) -> int:
+        if self.intermittent not in INTERMITTENT_CHOICES:
+            raise SkillcastConfigError(
+                f"intermittent must be one of {INTERMITTENT_CHOICES}, got {self.intermittent!r}"
+            )
+        if self.combine not in COMBINES:
+            raise SkillcastConfigError(f"combine must be one of {COMBINES}, got {self.combine!r}")
+        if self.metric not in METRICS:
+            raise SkillcastConfigError(f"metric must be one of {METRICS}, got {self.metric!r}")
+        m = panel.freq.season_length
+        min_history = 2 * m + 1 if self.min_history is None else int(self.min_history)
+        if min_history < 1:
+            raise SkillcastConfigError(f"min_history must be >= 1, got {self.min_history!r}")
+        return min_history
+
+    def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
+        min_history = self._validate(panel)
+        self.members_ = [m.set_params(levels=()).fit(panel) for m in self._candidates()]
+        demand = classify_demand(panel)
+        cold = demand["n_observed"].to_numpy() < min_history
+        sparse = (demand["demand_class"] != "smooth").to_numpy() & ~cold
+        segment = np.where(cold, 2, np.where(sparse, 1, 0))
+
+        origins, horizon = rolling_origins(
+            self, panel, self.validation_windows, self.validation_horizon
+        )
+        stack = np.stack([rolling_forecasts(m, panel, origins, horizon) for m in self.members_])
+        num, den = series_errors(panel, origins, stack, self.metric)
+        n_members = len(self.members_)
+        weights = np.zeros((n_members, panel.n_series))
+        weights[GLOBAL, segment == 2] = 1.0
+
+        # intermittent series: one method for all of them
+        seg_err = group_errors(num, den, segment, self.metric)
+        pick = self._intermittent_member(seg_err[:, 1] if seg_err.shape[1] > 1 else None)
+        weights[pick, segment == 1] = 1.0
+
+        # regular series: AutoETS + pooled model per group
+        groups, table = series_groups(panel, self.by)
+        pair = [ETS, GLOBAL]
+        regular = segment == 0
+        sub_groups = np.where(regular, groups, len(table))  # others: a throwaway group
+        everyone = np.where(regular, 0, 1)
+        errors = group_errors(num[pair], den[pair], sub_groups, self.metric)[:, : len(table)]
+        group_w = self._pair_weights(panel, origins, stack[pair], sub_groups, errors)
+        overall_errors = group_errors(num[pair], den[pair], everyone, self.metric)
+        overall = self._pair_weights(panel, origins, stack[pair], everyone, overall_errors)[:, :1]
+        counts = np.bincount(groups[regular], minlength=len(table))
+        group_w = group_w[:, : len(table)]
+        group_w[:, counts < int(self.min_group_series)] = overall
+        weights[np.ix_(pair, np.flatnonzero(regular))] = group_w[:, groups[regular]]
+
+        self.series_weights_ = weights
+        self.weights_ = table.assign(**{MEMBERS[j]: group_w[k] for k, j in enumerate(pair)})
+        self.validation_errors_ = self._errors_frame(table, errors, seg_err)
+        self.routes_ = self._routes(panel, demand, segment, pick, weights)
+        self.calibration_ = None
+        if self.levels:
+            combined = combine_forecasts(stack, weights)
+            pools = self._pools(segment, combined)
+            self.calibration_ = build_calibration(self, panel, origins, combined, groups=pools)
+
+    def _intermittent_member(self, errors: np.ndarray | None) -> int:
+        """Member index for intermittent series: fixed, or the least validation error."""
+        fixed = {"croston": CROSTON, "tsb": TSB_, "global": GLOBAL}
+        if self.intermittent in fixed:
+            return fixed[self.intermittent]
+        candidates = [CROSTON, TSB_, GLOBAL]
+        if errors is None or not np.isfinite(errors[candidates]).any():
+            return CROSTON
+        scores = np.where(np.isfinite(errors[candidates]), errors[candidates], np.inf)
+        return candidates[int(np.argmin(scores))]  # ties: Croston first
+
+    def _pair_weights(
+        self,
+        panel: Panel,
+        origins: list[int],
+        pair: np.ndarray,
+        groups: np.ndarray,
+        errors: np.ndarray,
+    ) -> np.ndarray:
+        """(2 x groups) weights of AutoETS and the pooled model on validation."""
+        if self.combine == "optimal":
+            return convex_weights(panel, origins, pair, groups, self.metric)[0]
+        if self.combine == "inverse":
+            return inverse_error_weights(errors)
+        best = np.argmin(np.where(np.isfinite(errors), errors, np.inf), axis=0)
+        return np.stack([best == 0, best == 1]).astype(float)
+
+    def _pools(self, segment: np.ndarray, combined: np.ndarray) -> np.ndarray:
+        """Residual pool of each series: its segment (relative errors differ a lot between
+        regular, intermittent and young series), or the regular one for a segment without
+        any validation residual at some step (young series often did not exist yet)."""
+        pools = segment.copy()
+        scored = np.isfinite(combined).sum(axis=1)  # (series x steps)
+        for s in (1, 2):
+            if (scored[segment == s].sum(axis=0) == 0).any():
+                pools[segment == s] = 0
+        return pools
+
+    def _routes(
+        self,
+        panel: Panel,
+        demand: pd.DataFrame,
+        segment: np.ndarray,
+        pick: int,
+        weights: np.ndarray,
+    ) -> pd.DataFrame:
+        picked = {CROSTON: "croston", TSB_: "tsb", GLOBAL: "global"}[pick]
+        route = np.select([segment == 2, segment == 1], ["global", picked], default="ets+global")
+        out = demand.copy()
+        out["route"] = route
+        out["cold_start"] = segment == 2
+        for j, name in enumerate(MEMBERS):
+            out[f"w_{name}"] = weights[j]
+        return out
+
+    def _errors_frame(
+        self, table: pd.DataFrame, regular: np.ndarray, segments: np.ndarray
+    ) -> pd.DataFrame:
+        labels = table.astype(str).agg("/".join, axis=1)
+        rows = [f"regular:{g}" for g in labels] + ["intermittent", "cold_start"]
+        values = np.full((len(rows), len(MEMBERS)), np.nan)
+        values[: len(labels), [ETS, GLOBAL]] = regular.T
+        for k, s in enumerate((1, 2)):
+            if segments.shape[1] > s:
+                values[len(labels) + k] = segments[:, s]
+        return pd.DataFrame(values, columns=list(MEMBERS)).assign(segment=rows)[
+            ["segment", *MEMBERS]
+        ]
+
+    def _calibrate(self, panel: Panel) -> None:
+        # done in _fit_dense, from the validation forecasts the routes were chosen on
+        pass
+
+    def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
+        used = np.flatnonzero(self.series_weights_.sum(axis=1) > 0)
+        stack = np.full((len(self.members_), self.panel_.n_series, horizon), np.nan)
+        for j in used:  # skip members no series is routed to
+            stack[j] = np.clip(self.members_[j]._predict_dense(horizon, exog), 0.0, None)
+        return combine_forecasts(stack, self.series_weights_)

@@ -1,0 +1,499 @@
+"""One regression model pooled across every series of a panel.
+
+:class:`GlobalModel` turns the panel into a table with one row per (forecast origin,
+series): the features of :mod:`skillcast.features` at the origin and the target
+``step`` periods later. Pooling lets a small or young series borrow the dynamics of
+the rest (its occupation group, sector and level enter through the hierarchy and
+static features), which a per-series model cannot.
+
+Targets and level-type features are expressed relative to each series' recent level
+(the mean of its last ``scale_window`` observed values at the origin), so one model
+serves cells of 3 and of 3,000 workers and a tree model can forecast levels it never
+saw. See :class:`GlobalModel` for the transforms and strategies.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from skillcast.errors import SkillcastConfigError
+from skillcast.features import FeaturePipeline, make_default_features
+from skillcast.models.base import DEFAULT_LEVELS, Forecaster
+from skillcast.models.routing import build_calibration, future_exog, rolling_origins
+from skillcast.panel import Panel
+
+# feature names (see skillcast/features/README.md) measured in the target's own units
+LEVEL_PREFIXES = ("lag_", "roll_mean_", "roll_min_", "roll_max_", "expanding_mean")
+SPREAD_PREFIXES = ("roll_std_",)
+TRANSFORMS = ("log1p", "scale", None)
+STRATEGIES = ("direct", "recursive")
+
+
+def recent_level(y: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last ``window`` observed values at or before each period.
+
+    Args:
+        y: (series x periods) target, NaN where not observed.
+        window: how many of the latest observed values to average (fewer early on).
+
+    Returns:
+        (series x periods) float64; NaN before a series' first observation.
+    """
+    observed = ~np.isnan(y)
+    count = np.cumsum(observed, axis=1)
+    total = np.cumsum(np.where(observed, y, 0.0), axis=1)
+    # prefix[s, c]: sum of the first c observed values of series s
+    prefix = np.zeros((y.shape[0], int(count.max(initial=0)) + 1))
+    rows, cols = np.nonzero(observed)
+    prefix[rows, count[rows, cols]] = total[rows, cols]
+    start = np.maximum(count - window, 0)
+    dropped = np.take_along_axis(prefix, start, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (total - dropped) / np.minimum(count, window), np.nan)
+
+
+def to_target(y: np.ndarray, level: np.ndarray, kind: str | None) -> np.ndarray:
+    """``y`` on the scale the regressors learn (see :class:`GlobalModel`)."""
+    if kind == "log1p":
+        return np.log1p(np.maximum(y, 0.0)) - np.log1p(np.maximum(level, 0.0))
+    return y / _divisor(level) if kind == "scale" else y
+
+
+def from_target(z: np.ndarray, level: np.ndarray, kind: str | None) -> np.ndarray:
+    """Inverse of :func:`to_target`."""
+    if kind == "log1p":
+        return np.expm1(z + np.log1p(np.maximum(level, 0.0)))
+    return z * _divisor(level) if kind == "scale" else z
+
+
+def _divisor(level: np.ndarray) -> np.ndarray:
+    """The level as a divisor: 0 (or below) becomes 1, one unit of the target."""
+    return np.where(level > 0, level, 1.0)
+
+
+def default_estimator(n_jobs: int = 1, random_state: int = 0) -> Any:
+    """The default regressor: a LightGBM gradient-boosted tree ensemble."""
+    from lightgbm import LGBMRegressor
+
+    return LGBMRegressor(
+        n_estimators=300,
+        learning_rate=0.05,
+        num_leaves=31,
+        min_child_samples=20,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        verbose=-1,
+    )
+
+
+class GlobalModel(Forecaster):
+    """A scikit-learn regressor trained on all series at once.
+
+    Training rows: every origin ``o`` and series where the target at ``o + step`` is
+    observed and the series has at least one observation up to ``o``; features from
+    ``features.transform(panel, origins, step)``.
+
+    Strategies:
+
+    * ``"direct"`` (default): one model per horizon step, each fed the known-in-advance
+      drivers of its own target period (pass them to ``predict(..., exog=...)``).
+      Steps 1..``max_horizon`` are trained in ``fit``; a longer ``predict`` trains the
+      missing steps then and keeps them.
+    * ``"recursive"``: one one-step model fed its own forecasts; observed-only drivers
+      are held at their last value beyond the panel.
+
+    Target transforms (``level`` = mean of the series' last ``scale_window`` observed
+    values at the origin):
+
+    * ``"log1p"`` (default): ``log1p(y) - log1p(level)``, a log growth that stays finite
+      at zero and damps heavy tails; it validated best on the bundled sample;
+    * ``"scale"``: ``y / level`` (``level`` 0 is replaced by 1, the target's unit);
+    * ``None``: the raw target and raw features (e.g. for a linear model on levels).
+
+    With a transform, the level-type features (``lag_*``, ``roll_mean/min/max_*``,
+    ``expanding_mean``) get the same transform, spreads (``roll_std_*``) are divided by
+    ``1 + level`` (``level`` for ``"scale"``), and ``series_level`` = ``log1p(level)``
+    is added. Forecasts are clipped at 0.
+
+    Intervals: with ``quantile=False`` (default) conformal, from rolling-origin
+    residuals of models retrained on the rows whose target is known at each
+    calibration origin (the feature table is built once and sliced, not refitted).
+    With ``quantile=True`` each interval bound gets its own LightGBM quantile model (or
+    scikit-learn ``HistGradientBoostingRegressor`` with ``loss="quantile"``).
+
+    Args:
+        estimator: any scikit-learn regressor; ``None``: :func:`default_estimator`.
+        features: a :class:`~skillcast.features.FeaturePipeline`; ``None``:
+            ``make_default_features(panel)``.
+        strategy: ``"direct"`` or ``"recursive"``.
+        target_transform: ``"log1p"``, ``"scale"`` or ``None``.
+        scale_window: observed values in the level; ``None``: a year (at least 2).
+        max_horizon: steps trained in ``fit`` (direct); ``None``: twice the season
+            length, at least 4.
+        quantile: quantile models for the bounds instead of conformal intervals.
+        levels: central interval coverages (percent); ``()`` for point forecasts only.
+        n_jobs: threads. With the default estimator the models of the horizon steps
+            (and calibration origins) train side by side, one thread each.
+        random_state: seed of the default estimator.
+        calibration_refits: how many of the rolling-origin calibration origins get
+            freshly retrained models (spread evenly, the rest reuse the latest earlier
+            ones); ``None``: every origin.
+        drop_features: names of pipeline features the regressors should not see.
+
+    Attributes:
+        features_: the fitted feature pipeline.
+        models_: step -> fitted regressor (direct); ``{1: ...}`` (recursive).
+        quantile_models_: step -> regressors, one per entry of ``quantiles_``.
+        feature_names_: columns the regressors see.
+        scale_window_: observed values averaged into the level.
+    """
+
+    def __init__(
+        self,
+        estimator: Any = None,
+        features: FeaturePipeline | None = None,
+        strategy: Literal["direct", "recursive"] = "direct",
+        target_transform: Literal["log1p", "scale"] | None = "log1p",
+        scale_window: int | None = None,
+        max_horizon: int | None = None,
+        quantile: bool = False,
+        levels: tuple[int, ...] = DEFAULT_LEVELS,
+        n_jobs: int = 1,
+        random_state: int = 0,
+        calibration_refits: int | None = None,
+        drop_features: tuple[str, ...] = (),
+    ) -> None:
+        self.estimator = estimator
+        self.features = features
+        self.strategy = strategy
+        self.target_transform = target_transform
+        self.scale_window = scale_window
+        self.max_horizon = max_horizon
+        self.quantile = quantile
+        self.levels = levels
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.calibration_refits = calibration_refits
+        self.drop_features = drop_features
+
+    # ------------------------------------------------------------------ fitting
+    def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
+        self._validate(panel)
+        self._table_cache = None
+        self.features_ = clone(self.features or make_default_features(panel)).fit(panel)
+        all_names = list(self.features_.get_feature_names_out())
+        unknown = sorted(set(self.drop_features) - set(all_names))
+        if unknown:
+            raise SkillcastConfigError(
+                f"drop_features names {unknown}, not features of the pipeline {all_names}."
+            )
+        self.kept_columns_ = np.array(
+            [i for i, n in enumerate(all_names) if n not in self.drop_features], dtype=np.int64
+        )
+        names = [all_names[i] for i in self.kept_columns_]
+        self.level_columns_ = np.array(
+            [i for i, n in enumerate(names) if n.startswith(LEVEL_PREFIXES)], dtype=np.int64
+        )
+        self.spread_columns_ = np.array(
+            [i for i, n in enumerate(names) if n.startswith(SPREAD_PREFIXES)], dtype=np.int64
+        )
+        if self.target_transform is not None:
+            names.append("series_level")
+        self.feature_names_ = names
+        steps = [1] if self.strategy == "recursive" else list(range(1, self.max_horizon_ + 1))
+        self.quantiles_ = self._quantiles() if self.quantile and self.levels else ()
+        if self.quantiles_ and self.strategy == "recursive":
+            raise SkillcastConfigError("quantile=True needs strategy='direct'.")
+        if self.quantiles_:
+            self._make_estimator(self.quantiles_[0])  # refuse an unsuitable one up front
+        self.models_, self.quantile_models_ = {}, {}
+        self._train_steps(panel, steps)
+
+    def _validate(self, panel: Panel) -> None:
+        if self.strategy not in STRATEGIES:
+            raise SkillcastConfigError(
+                f"strategy must be one of {STRATEGIES}, got {self.strategy!r}"
+            )
+        if self.target_transform not in TRANSFORMS:
+            raise SkillcastConfigError(
+                f"target_transform must be one of {TRANSFORMS}, got {self.target_transform!r}"
+            )
+        m = panel.freq.season_length
+        self.scale_window_ = int(self.scale_window or max(m, 2))
+        self.max_horizon_ = int(self.max_horizon or max(2 * m, 4))
+        if self.scale_window_ < 1 or self.max_horizon_ < 1:
+            raise SkillcastConfigError("scale_window and max_horizon must be >= 1.")
+        if int(self.n_jobs) < 1:
+            raise SkillcastConfigError(f"n_jobs must be >= 1, got {self.n_jobs!r}")
+
+    def _quantiles(self) -> tuple[float, ...]:
+        qs: list[float] = []
+        for level in self.levels:
+            if not 0 < float(level) < 100:
+                raise SkillcastConfigError(f"levels are percentages in (0, 100), got {level!r}")
+            qs += [(1 - level / 100) / 2, (1 + level / 100) / 2]
+        return tuple(qs)
+
+    def _make_estimator(self, quantile: float | None = None, threads: int | None = None) -> Any:
+        if self.estimator is None:
+            est = default_estimator(threads or int(self.n_jobs), int(self.random_state))
+        else:
+            est = clone(self.estimator)
+        if quantile is None:
+            return est
+        params = est.get_params()
+        if "objective" in params:  # LightGBM
+            return est.set_params(objective="quantile", alpha=quantile)
+        if "loss" in params and "quantile" in params:  # HistGradientBoostingRegressor
+            return est.set_params(loss="quantile", quantile=quantile)
+        raise SkillcastConfigError(
+            f"quantile=True needs a LightGBM regressor or HistGradientBoostingRegressor, "
+            f"got {type(est).__name__}; use quantile=False for conformal intervals."
+        )
+
+    def _training_rows(
+        self, panel: Panel, y: np.ndarray, level: np.ndarray, step: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features, transformed targets and target positions of one step's rows."""
+        last = panel.n_periods - 1 - step
+        if last < 0:
+            return np.empty((0, len(self.feature_names_))), np.empty(0), np.empty(0, np.int64)
+        origins = np.arange(last + 1)
+        target = y[:, step:].T.reshape(-1)  # origin-major, like the features
+        lvl = level[:, : last + 1].T.reshape(-1)
+        keep = np.isfinite(target) & np.isfinite(lvl)
+        X = self._features(panel, origins, step, None, lvl, keep)
+        z = to_target(target[keep], lvl[keep], self.target_transform)
+        return X, z, np.repeat(origins + step, panel.n_series)[keep]
+
+    def _tables(
+        self, panel: Panel, steps: list[int]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Training rows per step, kept (unsaved) while the panel stays the same."""
+        cache = getattr(self, "_table_cache", None)
+        if cache is None or cache[0] is not panel:
+            cache = self._table_cache = (panel, {})
+        todo = [h for h in steps if h not in cache[1]]
+        if todo:
+            y = panel.dense()
+            level = recent_level(y, self.scale_window_)
+            cache[1].update({h: self._training_rows(panel, y, level, h) for h in todo})
+        return {h: cache[1][h] for h in steps}
+
+    def _train_steps(self, panel: Panel, steps: list[int]) -> None:
+        tables = self._tables(panel, steps)
+        trainable = [h for h in steps if len(tables[h][1])]
+        if not trainable and not self.models_:
+            raise SkillcastConfigError(
+                f"GlobalModel has no training rows: the panel ({panel.n_periods} periods) "
+                "needs a series observed at two periods at least."
+            )
+        jobs = [(h, None, tables[h][0], tables[h][1]) for h in trainable]
+        jobs += [(h, q, tables[h][0], tables[h][1]) for h in trainable for q in self.quantiles_]
+        for (h, q, _, _), model in zip(jobs, self._train(jobs), strict=True):
+            if q is None:
+                self.models_[h] = model
+            else:
+                self.quantile_models_.setdefault(h, []).append(model)
+
+    def _train(self, jobs: list[tuple[int, float | None, np.ndarray, np.ndarray]]) -> list[Any]:
+        """Fit one regressor per job; side by side on threads for the default estimator."""
+        threads = int(self.n_jobs)
+        parallel = self.estimator is None and threads > 1 and len(jobs) > 1
+
+        def fit(job: tuple[int, float | None, np.ndarray, np.ndarray]) -> Any:
+            _, q, X, z = job
+            est = self._make_estimator(q, threads=1 if parallel else None)
+            return est.fit(self._frame(X), z)
+
+        if not parallel:
+            return [fit(job) for job in jobs]
+        # LightGBM releases the GIL while it trains: threads run the models in parallel
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(fit, jobs))
+
+    # ---------------------------------------------------------------- transforms
+    def _features(
+        self,
+        panel: Panel,
+        origins: list[int] | np.ndarray,
+        step: int,
+        exog: pd.DataFrame | None,
+        level: np.ndarray,
+        rows: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The regressors' input: kept pipeline columns, relative to ``level`` (per row)."""
+        raw = self.features_.transform(panel, origins, step, exog)
+        raw = raw[:, self.kept_columns_] if rows is None else raw[rows][:, self.kept_columns_]
+        return self._relative(raw, level if rows is None else level[rows])
+
+    def _frame(self, X: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(X, columns=self.feature_names_)
+
+    def _relative(self, X: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """Level-type features on the target's transformed scale, plus ``series_level``."""
+        kind = self.target_transform
+        if kind is None:
+            return X
+        X = np.array(X, dtype=float, order="F")
+        lv, sp = self.level_columns_, self.spread_columns_
+        X[:, lv] = to_target(X[:, lv], level[:, None], kind)
+        spread = 1.0 + np.maximum(level, 0.0) if kind == "log1p" else _divisor(level)
+        X[:, sp] = X[:, sp] / spread[:, None]
+        return np.column_stack([X, np.log1p(np.maximum(level, 0.0))])
+
+    # --------------------------------------------------------------- forecasting
+    def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
+        missing = [h for h in range(1, horizon + 1) if h not in self.models_]
+        if self.strategy == "direct" and missing:
+            self._train_steps(self.panel_, missing)
+        if self.strategy == "recursive":
+            return self._recursive(self.panel_, horizon, exog, self.models_)
+        origin = self.panel_.n_periods - 1
+        models = {h: self._step_model(self.models_, h) for h in range(1, horizon + 1)}
+        mean = self._direct(self.panel_, [origin], {0: models}, horizon, exog)[:, 0]
+        if self.quantiles_:  # (quantiles x series x horizon), read by _bounds next
+            self._quantile_bounds = np.stack(
+                [
+                    self._direct(self.panel_, [origin], {0: qm}, horizon, exog)[:, 0]
+                    for qm in (
+                        {h: self._step_model(self.quantile_models_, h)[k] for h in models}
+                        for k in range(len(self.quantiles_))
+                    )
+                ]
+            )
+        return mean
+
+    def _step_model(self, models: dict[int, Any], step: int) -> Any:
+        return models[step] if step in models else models[max(models)]
+
+    def _direct(
+        self,
+        panel: Panel,
+        origins: list[int],
+        models: dict[int, dict[int, Any]],
+        horizon: int,
+        exog: pd.DataFrame | None = None,
+    ) -> np.ndarray:
+        """Direct forecasts (series x origins x horizon) from positions ``origins`` of
+        ``panel``; ``models[k][h]`` serves origin ``k`` at step ``h``. Features at an
+        origin read nothing after it (known drivers describe the target period), so one
+        panel serves every origin."""
+        n, at = panel.n_series, np.asarray(origins, dtype=np.int64)
+        level = recent_level(panel.dense(), self.scale_window_)[:, at].T.reshape(-1)
+        out = np.full((n, len(at), horizon), np.nan)
+        for h in range(1, horizon + 1):  # a handful of steps
+            X = self._features(panel, at, h, exog, level)
+            for k, by_step in models.items():  # a handful of origins
+                rows = slice(k * n, (k + 1) * n)
+                z = by_step[h].predict(self._frame(X[rows]))
+                out[:, k, h - 1] = from_target(z, level[rows], self.target_transform)
+        return np.clip(out, 0.0, None)
+
+    def _recursive(
+        self, panel: Panel, horizon: int, exog: pd.DataFrame | None, models: dict[int, Any]
+    ) -> np.ndarray:
+        """One-step forecasts fed back as data: (series x horizon)."""
+        spec, current = panel.spec, panel
+        out = np.empty((panel.n_series, horizon))
+        for h in range(horizon):  # a handful of steps, each extends the panel by one period
+            out[:, h] = self._direct(current, [current.n_periods - 1], {0: models}, 1, exog)[
+                :, 0, 0
+            ]
+            if h + 1 < horizon:
+                rows = panel.series.assign(**{spec.period: current.periods[-1] + 1})
+                rows[spec.target] = out[:, h]
+                for column in spec.observed_exog:  # held at the latest observed value
+                    values = pd.DataFrame(current.dense(column)).ffill(axis=1)
+                    rows[column] = values.iloc[:, -1].to_numpy()
+                current = Panel(spec, pd.concat([current.frame, rows], ignore_index=True))
+        return out
+
+    def update(self, panel: Panel) -> GlobalModel:
+        """Condition on ``panel`` (the same series, more periods) without retraining."""
+        self._check_fitted()
+        self.panel_ = panel
+        return self
+
+    # ----------------------------------------------------------------- intervals
+    def rolling_forecast(self, panel: Panel, origins: list[int], horizon: int) -> np.ndarray:
+        """Forecasts from each origin by models trained only on targets known there.
+
+        Args:
+            panel: the panel this model was fitted on.
+            origins: positions in ``panel.periods``, oldest first.
+            horizon: steps forecast from each origin.
+
+        Returns:
+            (series x origins x horizon) forecasts, NaN for series not yet present.
+
+        ``calibration_refits`` cutoffs (spread over the origins, always including the
+        first; ``None``: every origin) get models trained on the rows whose target lies
+        at or before them; an origin uses the latest cutoff at or before it, so no model
+        has seen a value after its origin.
+        """
+        origins = [int(o) for o in origins]
+        refits = len(origins) if self.calibration_refits is None else int(self.calibration_refits)
+        picks = np.linspace(0, len(origins) - 1, max(min(refits, len(origins)), 1))
+        cutoffs = sorted({origins[int(i)] for i in np.round(picks)})
+        steps = [1] if self.strategy == "recursive" else list(range(1, horizon + 1))
+        tables = self._tables(panel, steps)
+        self._table_cache = None  # rolling forecasts come once per fit: free the tables
+        jobs = [(c, h) for c in cutoffs for h in steps if (tables[h][2] <= c).any()]
+        fitted = self._train(
+            [(h, None, tables[h][0][tables[h][2] <= c], tables[h][1][tables[h][2] <= c])
+             for c, h in jobs]
+        )  # fmt: skip
+        trained: dict[int, dict[int, Any]] = {}
+        for (c, h), model in zip(jobs, fitted, strict=True):
+            trained.setdefault(c, {})[h] = model
+        chosen: dict[int, dict[int, Any]] = {}
+        for k, o in enumerate(origins):
+            usable = [c for c in trained if c <= o]
+            if usable:
+                chosen[k] = {h: self._step_model(trained[max(usable)], h) for h in steps}
+        out = np.full((panel.n_series, len(origins), horizon), np.nan)
+        if self.strategy == "direct":
+            keys = sorted(chosen)
+            sub = {i: chosen[k] for i, k in enumerate(keys)}
+            out[:, keys] = self._direct(panel, [origins[k] for k in keys], sub, horizon)
+            return out
+        index = pd.MultiIndex.from_frame(panel.series)
+        for k, models in chosen.items():  # a handful of windows
+            known = panel.until(panel.periods[origins[k]])
+            rows = index.get_indexer(pd.MultiIndex.from_frame(known.series))
+            exog = future_exog(panel, origins[k], horizon)
+            out[rows, k] = self._recursive(known, horizon, exog, models)
+        return out
+
+    def _calibrate(self, panel: Panel) -> None:
+        if self.quantile:
+            self.calibration_ = None
+            return
+        origins, horizon = rolling_origins(self, panel)
+        forecasts = self.rolling_forecast(panel, origins, horizon)
+        self.calibration_ = build_calibration(self, panel, origins, forecasts)
+
+    def _bounds(self, mean: np.ndarray, horizon: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        if not self.quantile:
+            return super()._bounds(mean, horizon)
+        q = getattr(self, "_quantile_bounds", None)
+        if q is None:
+            raise SkillcastConfigError("GlobalModel(quantile=True) was fitted with levels=().")
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        outer_lo, outer_hi = mean, mean
+        # widest level last, so a wider interval always contains a narrower one
+        for k, level in sorted(enumerate(self.levels), key=lambda kv: kv[1]):
+            lo = np.minimum(np.minimum(q[2 * k], q[2 * k + 1]), outer_lo)
+            hi = np.maximum(np.maximum(q[2 * k], q[2 * k + 1]), outer_hi)
+            out[int(level)] = (lo, hi)
+            outer_lo, outer_hi = lo, hi
+        return out

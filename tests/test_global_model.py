@@ -1,0 +1,245 @@
+"""The pooled model: training rows, transforms, strategies, known drivers, intervals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+
+from skillcast import Panel, PanelSpec, SkillcastConfigError, load_panel
+from skillcast.features import FeaturePipeline, Lags, make_minimal_features
+from skillcast.features.exogenous import ExogenousFeatures
+from skillcast.models import GlobalModel
+from skillcast.models.global_model import recent_level
+
+NAN = np.nan
+
+
+def linear():
+    """A linear model that accepts the NaN lags of young series."""
+    return make_pipeline(SimpleImputer(strategy="median"), LinearRegression())
+
+
+SPEC = PanelSpec(keys=("item",), taxonomies={}, gaps="missing", known_exog=("driver",))
+
+
+def driver_panel(
+    n_series: int = 24, n_periods: int = 16, seed: int = 0
+) -> tuple[Panel, np.ndarray]:
+    """y[s, t] = size_s * exp(0.8 x_t): each period's value follows that period's driver.
+
+    The driver is city-wide and known in advance, drawn uniformly on [-1, 1] every
+    period, so the only way to forecast a period is to read its own driver value.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.uniform(-1.0, 1.0, size=n_periods), 2)
+    size = rng.uniform(50, 500, n_series)
+    periods = pd.period_range("2010-01", periods=n_periods, freq="6M")
+    labels = [f"{p.year}-H{1 if p.month <= 6 else 2}" for p in periods]
+    rows = [
+        (f"s{s:02d}", labels[t], round(size[s] * np.exp(0.8 * x[t])), x[t])
+        for s in range(n_series)
+        for t in range(n_periods)
+    ]
+    frame = pd.DataFrame(rows, columns=["item", "period", "employment", "driver"])
+    return load_panel(frame, SPEC), x
+
+
+def future(panel: Panel, values: list[float]) -> pd.DataFrame:
+    """City-wide driver values for the periods after the panel."""
+    last = panel.periods[-1]
+    return pd.DataFrame({"period": [last + k + 1 for k in range(len(values))], "driver": values})
+
+
+def driver_features() -> FeaturePipeline:
+    # no trend feature: in this panel it would name each period as well as its driver
+    return FeaturePipeline([Lags((1, 2)), ExogenousFeatures()])
+
+
+def test_recent_level_is_the_mean_of_the_last_observed_values():
+    y = np.array([[2.0, 4.0, NAN, 6.0, 8.0], [NAN, NAN, 3.0, NAN, 5.0]])
+    expected = [[2, 3, 3, 5, 7], [NAN, NAN, 3, 3, 4]]
+    np.testing.assert_allclose(recent_level(y, 2), expected)
+    np.testing.assert_allclose(recent_level(y, 3)[0], [2, 3, 3, 4, 6])
+
+
+def test_direct_step_two_reads_the_step_two_driver_only():
+    panel, x = driver_panel()
+    lo, hi = float(x.min()), float(x.max())  # stay inside what the trees were trained on
+    model = GlobalModel(features=driver_features(), levels=(), max_horizon=2).fit(panel)
+    high = model.predict(2, exog=future(panel, [lo, hi])).dense()
+    low = model.predict(2, exog=future(panel, [lo, lo])).dense()
+    other_first = model.predict(2, exog=future(panel, [hi, hi])).dense()
+    # the step-2 forecast follows the step-2 driver (truth: exp(0.8 (hi - lo)) ~ 4.5 times)
+    assert (high[:, 1] > 2.0 * low[:, 1]).all()
+    # ...and ignores the step-1 driver, which only moves step 1
+    np.testing.assert_array_equal(other_first[:, 1], high[:, 1])
+    assert (other_first[:, 0] > 2.0 * high[:, 0]).all()
+    # against the truth size * exp(0.8 x): close for most series
+    size = panel.dense()[:, -1] / np.exp(0.8 * x[-1])
+    for forecast, value in ((high[:, 1], hi), (low[:, 1], lo)):
+        assert np.median(np.abs(forecast / (size * np.exp(0.8 * value)) - 1)) < 0.25
+
+
+def test_recursive_step_two_feeds_on_its_own_step_one_forecast():
+    panel, _ = driver_panel()
+    model = GlobalModel(features=driver_features(), strategy="recursive", levels=()).fit(panel)
+    assert list(model.models_) == [1]
+    a = model.predict(2, exog=future(panel, [-0.9, 0.9])).dense()
+    b = model.predict(2, exog=future(panel, [0.9, 0.9])).dense()
+    # step 2 sees the step-1 forecast as its lag_1: changing the step-1 driver moves it
+    assert not np.allclose(a[:, 1], b[:, 1])
+    assert (b[:, 0] > 2.0 * a[:, 0]).all()
+
+
+def trend_panel(n_series: int = 12, n_periods: int = 12, slope: float = -6.0) -> Panel:
+    """Straight lines falling to zero and below (clipped at 0 in the data)."""
+    rows = [
+        (f"s{s:02d}", f"{2010 + t // 2}-H{t % 2 + 1}", max(40.0 + s + slope * t, 0.0))
+        for s in range(n_series)
+        for t in range(n_periods)
+    ]
+    frame = pd.DataFrame(rows, columns=["item", "period", "employment"])
+    return load_panel(frame, PanelSpec(keys=("item",), taxonomies={}))
+
+
+@pytest.mark.filterwarnings("ignore:Skipping features without any observed values")
+def test_forecasts_and_bounds_are_never_negative():
+    # a raw linear model extrapolates the falling lines below zero; the output is clipped
+    panel = trend_panel(slope=-3.0)
+    model = GlobalModel(
+        estimator=linear(), features=FeaturePipeline([Lags((1, 2))]),
+        target_transform=None, levels=(80,), calibration_refits=None,
+    ).fit(panel)  # fmt: skip
+    raw = model.models_[4].predict(
+        pd.DataFrame(
+            model.features_.transform(panel, [panel.n_periods - 1], 4), columns=model.feature_names_
+        )
+    )
+    assert (raw < 0).any()
+    frame = model.predict(6).frame
+    assert (frame[["mean", "lower_80", "upper_80"]].to_numpy() >= 0).all()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(st.integers(0, 30), min_size=6 * 8, max_size=6 * 8),
+    transform=st.sampled_from(["log1p", "scale", None]),
+)
+def test_property_forecasts_are_finite_and_non_negative(values, transform):
+    y = np.array(values, dtype=float).reshape(6, 8)
+    rows = [(f"s{s}", f"{2010 + t // 2}-H{t % 2 + 1}", y[s, t]) for s in range(6) for t in range(8)]
+    panel = load_panel(
+        pd.DataFrame(rows, columns=["item", "period", "employment"]),
+        PanelSpec(keys=("item",), taxonomies={}),
+    )
+    model = GlobalModel(
+        estimator=linear(), features=make_minimal_features(2),
+        target_transform=transform, levels=(), max_horizon=2,
+    )  # fmt: skip
+    mean = model.fit(panel).predict(3).dense()
+    assert np.isfinite(mean).all() and (mean >= 0).all()
+
+
+def test_same_seed_same_forecast_other_seed_other_forecast():
+    panel, _ = driver_panel(seed=3)
+    exog = future(panel, [1.0, -1.0])
+
+    def run(seed: int) -> np.ndarray:
+        model = GlobalModel(features=driver_features(), levels=(), max_horizon=2, random_state=seed)
+        return model.fit(panel).predict(2, exog=exog).dense()
+
+    np.testing.assert_array_equal(run(7), run(7))
+    assert not np.array_equal(run(7), run(8))  # row and column subsampling follow the seed
+
+
+def test_steps_beyond_max_horizon_are_trained_when_first_asked():
+    panel = trend_panel(slope=2.0)
+    model = GlobalModel(features=make_minimal_features(2), levels=(), max_horizon=2).fit(panel)
+    assert sorted(model.models_) == [1, 2]
+    mean = model.predict(3).dense()
+    assert sorted(model.models_) == [1, 2, 3]
+    assert mean.shape == (12, 3) and (mean > 0).all()
+
+
+def test_rolling_forecasts_never_read_after_their_origin():
+    panel, _ = driver_panel(n_series=10, n_periods=14)
+    model = GlobalModel(features=driver_features(), levels=(), calibration_refits=None)
+    model.fit(panel)
+    origins = [7, 8, 9]
+    before = model.rolling_forecast(panel, origins, 2)
+    # change every value after the last origin's forecast window starts
+    frame = panel.frame.copy()
+    late = panel.period_pos > 9
+    frame.loc[late, "employment"] = frame.loc[late, "employment"] * 3 + 7
+    altered = Panel(panel.spec, frame)
+    model.fit(altered)
+    after = model.rolling_forecast(altered, origins, 2)
+    # forecasts from origins 7 and 8 land at most at 10; their models and features only
+    # ever saw periods <= the origin, so they are the same; origin 9 too (target 10, 11
+    # are forecast, not read)
+    np.testing.assert_array_equal(before, after)
+
+
+def test_conformal_intervals_are_calibrated_per_step_and_widen():
+    panel, _ = driver_panel(n_series=30, n_periods=16, seed=5)
+    model = GlobalModel(features=driver_features(), max_horizon=2)
+    model.calibration_horizon = 2  # a class-level setting of every forecaster
+    model.fit(panel)
+    cal = model.calibration_
+    assert cal.residuals.shape == (30, 4, 2)
+    assert np.isfinite(cal.residuals).all()
+    frame = model.predict(2, exog=future(panel, [1.0, -1.0])).frame
+    width80 = frame["upper_80"] - frame["lower_80"]
+    width95 = frame["upper_95"] - frame["lower_95"]
+    assert (width95 >= width80 - 1e-9).all() and (width80 > 0).any()
+    assert ((frame["lower_95"] <= frame["mean"]) & (frame["mean"] <= frame["upper_95"])).all()
+
+
+def test_quantile_models_give_nested_bounds():
+    panel, _ = driver_panel(n_series=30, n_periods=16, seed=2)
+    model = GlobalModel(features=driver_features(), quantile=True, max_horizon=2).fit(panel)
+    assert model.calibration_ is None
+    assert model.quantiles_ == pytest.approx((0.1, 0.9, 0.025, 0.975))
+    assert all(len(v) == 4 for v in model.quantile_models_.values())
+    frame = model.predict(2, exog=future(panel, [1.0, 1.0])).frame
+    assert (frame["lower_95"] <= frame["lower_80"]).all()
+    assert (frame["lower_80"] <= frame["mean"]).all() and (frame["mean"] <= frame["upper_80"]).all()
+    assert (frame["upper_80"] <= frame["upper_95"]).all()
+    assert (frame["upper_95"] > frame["lower_95"]).mean() > 0.9
+
+
+def test_quantile_needs_a_quantile_capable_estimator():
+    panel = trend_panel(slope=1.0)
+    model = GlobalModel(
+        estimator=LinearRegression(), quantile=True, features=make_minimal_features(2)
+    )
+    with pytest.raises(SkillcastConfigError, match="quantile=True"):
+        model.fit(panel)
+
+
+def test_a_young_series_gets_a_forecast_from_the_pooled_dynamics():
+    # every series grows 10% a period; "new" has only its last two values
+    rows = []
+    for s in range(10):
+        for t in range(12):
+            rows.append((f"s{s}", f"{2010 + t // 2}-H{t % 2 + 1}", round((20 + 5 * s) * 1.1**t)))
+    rows += [("new", "2015-H1", 100.0), ("new", "2015-H2", 110.0)]
+    panel = load_panel(
+        pd.DataFrame(rows, columns=["item", "period", "employment"]),
+        PanelSpec(keys=("item",), taxonomies={}),
+    )
+    model = GlobalModel(features=make_minimal_features(2), levels=(), max_horizon=2).fit(panel)
+    mean = model.predict(2).frame.set_index(["item", "step"])["mean"]
+    assert mean[("new", 1)] == pytest.approx(121, rel=0.08)
+    assert mean[("new", 2)] > mean[("new", 1)]
+
+
+def test_invalid_settings_are_refused():
+    panel = trend_panel(slope=1.0)
+    for bad in ({"strategy": "both"}, {"target_transform": "sqrt"}, {"n_jobs": 0}):
+        with pytest.raises(SkillcastConfigError):
+            GlobalModel(features=make_minimal_features(2), **bad).fit(panel)
