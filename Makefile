@@ -20,8 +20,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# One retraining cycle on the bundled sample: train (exit 3 = a challenger, not an
+# error), forecast, then show the planner CSV.
 run: $(STAMP)
-	$(BIN)/python -m skillcast.summary
+	$(BIN)/skillcast-train; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
+	$(BIN)/skillcast-forecast
+	@echo "Forecast CSV: $(CURDIR)/forecasts/latest.csv"
+	@head -n 6 forecasts/latest.csv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,253 @@
+"""Structured configs of the apps, registered in Hydra's ConfigStore.
+
+``train_schema`` and ``forecast_schema`` type the top of ``train.yaml`` and
+``forecast.yaml``; the fixed groups (``data``, ``backtest``, ``tracking``, ``output``) are
+typed through their fields. Options of the ``model`` and ``features`` groups build
+objects from ``_target_``. Each such option lists its schema first in its defaults list
+(``/schema/model@_here_: <option>``); the schema is generated from the signature of the
+class or function the option names, so a mistyped parameter or a value of the wrong
+type stops Hydra while it composes the config, before any data is read. An option whose
+class cannot be imported yet gets an open schema holding only its ``_target_``.
+
+Importing this module registers the schemas and the resolvers ``skillcast.cwd`` (the
+working directory) and ``skillcast.season_length`` (periods per year of a frequency).
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import importlib
+import inspect
+import types
+import typing
+from dataclasses import dataclass, field, make_dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, OmegaConf
+
+from skillcast.periods import frequency
+
+CONFIG_PACKAGE = "skillcast.configs"
+TARGET_GROUPS = ("model", "features")  # groups whose options carry a generated schema
+_PRIMITIVES = (int, float, bool, str)
+
+
+def config_dir() -> Path:
+    """The directory holding ``train.yaml``, ``forecast.yaml`` and the config groups."""
+    return Path(str(resources.files(CONFIG_PACKAGE)))
+
+
+# --------------------------------------------------------------------- the groups
+@dataclass
+class PathsConf:
+    root: str = "${skillcast.cwd:}"  # where the apps keep their state (cwd by default)
+    forecasts: str = "${paths.root}/forecasts"
+    outputs: str = "${paths.root}/outputs"  # Hydra's job logs and resolved configs
+    multirun: str = "${paths.root}/multirun"  # the same for sweeps, one folder per job
+
+
+@dataclass
+class SpecConf:
+    """Fields of :class:`skillcast.PanelSpec` (taxonomies: the shipped tables)."""
+
+    _target_: str = "skillcast.spec.PanelSpec"
+    period: str = "period"
+    freq: str = "semiannual"
+    keys: list[str] = field(default_factory=lambda: ["sector", "occupation", "level"])
+    target: str = "employment"
+    measure: str = "stock"
+    known_exog: list[str] = field(default_factory=list)
+    observed_exog: list[str] = field(default_factory=list)
+    gaps: str = "error"
+    unknown_codes: str = "error"
+
+
+@dataclass
+class DataConf:
+    """Where the panel comes from: ``path`` (CSV/Parquet) or ``loader`` (a ``_target_``)."""
+
+    name: str = MISSING
+    # each option sets both (null for the one it does not use): a ``???`` in a YAML file
+    # cannot replace a schema default, so the schema leaves them unset
+    path: str | None = MISSING
+    loader: Any = MISSING  # builds a DataFrame or a Panel
+    spec: SpecConf = field(default_factory=SpecConf)
+    # future values of the known-in-advance drivers (plans): a CSV/Parquet path or a
+    # _target_ building a DataFrame with `period`, the driver columns and any key columns
+    future_exog: Any = None
+    max_series: int | None = None  # keep the first N series (quick runs, tests)
+    until: str | None = None  # drop periods after this one (replay what was known then)
+
+
+@dataclass
+class BacktestConf:
+    horizon: int = 2
+    n_windows: int = 3
+    step: int = 1
+    refit: bool = True
+
+
+@dataclass
+class TrackingConf:
+    uri: str = MISSING
+    artifact_location: str | None = None  # used when the experiment is created
+    experiment: str = "skillcast"
+    registered_model: str = "skillcast-demand"
+
+
+@dataclass
+class OutputConf:
+    dir: str = "${paths.forecasts}"
+    horizon: int = 4  # periods forecast after the last period of the data
+    latest: str = "latest.csv"
+
+
+@dataclass
+class PromotionConf:
+    metric: str = "mase"  # a column of skillcast.metrics.evaluate
+    greater_is_better: bool = False
+
+
+@dataclass
+class TrainConfig:
+    data: DataConf = MISSING
+    features: Any = MISSING
+    model: Any = MISSING
+    backtest: BacktestConf = MISSING
+    tracking: TrackingConf = MISSING
+    output: OutputConf = MISSING
+    paths: PathsConf = field(default_factory=PathsConf)
+    promotion: PromotionConf = field(default_factory=PromotionConf)
+    register: bool = True  # register a model version and run the promotion gate
+    force: bool = False  # retrain although a version exists for this data and config
+    seed: int = 0
+
+
+@dataclass
+class ForecastConfig:
+    data: DataConf = MISSING
+    tracking: TrackingConf = MISSING
+    output: OutputConf = MISSING
+    paths: PathsConf = field(default_factory=PathsConf)
+    # an alias, a version number, or a model URI (runs:/<run_id>/model); not named
+    # "model", which would clash with the model config group
+    model_ref: str = "champion"
+    refit: str = "auto"  # auto: refit the model's configuration when the data changed
+    seed: int = 0
+
+
+# ------------------------------------------------------------ generated schemas
+def target_schema(target: str) -> Any:
+    """A structured config for the ``_target_`` node building ``target``.
+
+    Fields are the callable's parameters, typed from its annotations (scalars, optional
+    scalars, lists of scalars; anything else ``Any``) with its defaults; parameters
+    whose default has no config form are ``???`` and dropped before instantiation. A
+    target that cannot be imported yet, or that takes ``**kwargs``, gets an open dict.
+    """
+    obj = _locate(target)
+    if obj is None:  # not written yet: accept any keys until it exists
+        return {"_target_": target}
+    func = obj.__init__ if inspect.isclass(obj) else obj
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return {"_target_": target}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return {"_target_": target}
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # unresolvable annotations: type the fields as Any
+        hints = {}
+    fields: list[tuple[str, Any, Any]] = [
+        ("_target_", str, field(default=target)),
+        ("_convert_", str, field(default="all")),
+    ]
+    for p in params:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue
+        fields.append((p.name, *_field(hints.get(p.name, Any), p.default)))
+    return make_dataclass(f"{getattr(obj, '__name__', 'Target')}Conf", fields)
+
+
+def _locate(target: str) -> Any:
+    """The object a dotted path names, or None if it cannot be imported (quietly)."""
+    module_name, _, attr = target.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr, None)
+    except ImportError:
+        return None
+
+
+def _field(hint: Any, default: Any) -> tuple[Any, Any]:
+    typ = _config_type(hint)
+    if default is inspect.Parameter.empty:
+        return typ, field(default=MISSING)
+    if default is None:
+        if typ is not Any and typing.get_origin(typ) not in (Union, types.UnionType):
+            typ = typ | None
+        return typ, field(default=None)
+    if isinstance(default, _PRIMITIVES):
+        return typ, field(default=default)
+    if isinstance(default, tuple | list) and all(isinstance(v, _PRIMITIVES) for v in default):
+        values = list(default)
+        return typ, field(default_factory=lambda: list(values))
+    return Any, field(default=MISSING)  # an object default: let the callable apply it
+
+
+def _config_type(hint: Any) -> Any:
+    """The OmegaConf-supported type closest to an annotation."""
+    if hint in _PRIMITIVES:
+        return hint
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1 and len(args) == 2 and inner[0] in _PRIMITIVES:
+            return inner[0] | None
+        return Any
+    if origin is Literal:
+        kinds = {type(a) for a in args}
+        return kinds.pop() if len(kinds) == 1 and next(iter(kinds)) in _PRIMITIVES else Any
+    if origin in (tuple, list, collections.abc.Sequence):
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return list[Any]
+        elem = args[0] if args else Any
+        return list[elem] if elem in _PRIMITIVES else list[Any]
+    return Any
+
+
+# ----------------------------------------------------------------- registration
+def _season_length(freq: str) -> int:
+    return frequency(freq).season_length
+
+
+def _cwd() -> str:
+    return str(Path.cwd().resolve())
+
+
+def register() -> None:
+    """Register resolvers and every schema in Hydra's ConfigStore (idempotent)."""
+    if not OmegaConf.has_resolver("skillcast.cwd"):
+        OmegaConf.register_new_resolver("skillcast.cwd", _cwd)
+    if not OmegaConf.has_resolver("skillcast.season_length"):
+        OmegaConf.register_new_resolver("skillcast.season_length", _season_length)
+    cs = ConfigStore.instance()
+    cs.store(name="train_schema", node=TrainConfig)
+    cs.store(name="forecast_schema", node=ForecastConfig)
+    for group in TARGET_GROUPS:
+        for path in sorted((config_dir() / group).glob("*.yaml")):
+            target = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("_target_")
+            if target:
+                cs.store(group=f"schema/{group}", name=path.stem, node=target_schema(target))
+
+
+def group_options(group: str) -> list[str]:
+    """Names of the shipped options of a config group (``model`` -> ``["auto", ...]``)."""
+    return sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+
+
+register()

@@ -1,0 +1,273 @@
+"""``skillcast-train``: backtest, fit, log, register and (maybe) promote a forecaster.
+
+One run of the retraining cycle:
+
+1. compose and validate the config (Hydra; exit 2 on a bad key or type), build the model;
+2. load and validate the data (exit 4 on bad data), fingerprint it;
+3. if a finished run already registered a version for this data fingerprint and config
+   hash, stop with exit 0 (``force=true`` retrains anyway);
+4. in an MLflow run (nested under the sweep's parent run in a multirun): log the resolved
+   config, parameters and dataset, backtest, log the scores (overall and per horizon
+   step), the backtest table and plot, fit the final model on all data, log it with its
+   signature, register a version, log the forecast CSV;
+5. promote the version to ``champion`` if it beats the champion (see
+   :mod:`skillcast.apps.gate`), otherwise alias it ``challenger`` and exit 3.
+
+A failure after the run started marks the run FAILED with the error recorded and moves
+no alias (exit 5, or 4/2 for data/config errors found late).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from sklearn.base import clone
+
+from skillcast.apps import schema
+from skillcast.apps.gate import Decision, check_metric, decide
+from skillcast.apps.runtime import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    build,
+    check_config,
+    combined_exit,
+    config_hash,
+    fingerprint,
+    flatten,
+    guarded,
+    labelled_frame,
+    load_data,
+    load_future_exog,
+    report,
+)
+from skillcast.backtest import BacktestResult, backtest
+from skillcast.errors import SkillcastConfigError
+from skillcast.metrics import evaluate
+from skillcast.models.base import Forecaster
+from skillcast.outputs import planner_frame, write_planner_csv
+from skillcast.panel import Panel
+
+log = logging.getLogger("skillcast.train")
+
+# the config sections that define a model version (with the data fingerprint)
+MODEL_SECTIONS = ("model", "backtest", "promotion", "seed", "data_spec")
+_CODES: list[int] = []  # exit codes of the jobs run by this process (several in a multirun)
+
+
+def run(cfg: DictConfig, sweep_key: str | None = None) -> int:
+    """Run one training job on a composed config; return its exit code.
+
+    ``sweep_key`` (the multirun's sweep directory) nests the MLflow run under the sweep's
+    parent run.
+    """
+    return guarded(lambda: _train(cfg, sweep_key))
+
+
+def _train(cfg: DictConfig, sweep_key: str | None) -> int:
+    resolved = check_config(cfg)
+    check_metric(cfg.promotion.metric)
+    model = build(cfg.model)
+    if not isinstance(model, Forecaster):
+        raise SkillcastConfigError(
+            f"model builds a {type(model).__name__}, not a skillcast Forecaster."
+        )
+    panel = load_data(cfg.data)  # nothing is read before the config is known to be good
+    future = load_future_exog(cfg.data, panel)
+    fp = fingerprint(panel)
+    chash = config_hash({**resolved, "data_spec": resolved["data"]["spec"]}, MODEL_SECTIONS)
+
+    from skillcast import tracking  # mlflow is imported only once a run is certain
+
+    tracker = tracking.connect(
+        cfg.tracking.uri,
+        cfg.tracking.experiment,
+        cfg.tracking.registered_model,
+        cfg.tracking.artifact_location,
+    )
+    if cfg.register and not cfg.force:
+        existing = tracker.find_version(fp.digest, chash)
+        if existing is not None:
+            aliases = ", ".join(tracker.version(existing.version).aliases) or "no alias"
+            report(
+                f"Version {existing.version} of {tracker.model_name!r} ({aliases}) was trained "
+                f"on this data (fingerprint {fp.digest[:12]}) with this config (hash "
+                f"{chash[:12]}): nothing to do. Pass force=true to retrain."
+            )
+            return EXIT_OK
+    parent = tracker.sweep_parent(sweep_key, f"sweep {Path(sweep_key).name}") if sweep_key else None
+    tags = {
+        tracking.TAG_KIND: "train",
+        tracking.TAG_FINGERPRINT: fp.digest,
+        tracking.TAG_CONFIG: chash,
+        "model_class": type(model).__name__,
+        "data": str(cfg.data.name),
+    }
+    run_name = f"train {type(model).__name__} {fp.last}"
+    with tracker.run(run_name, parent_run_id=parent, tags=tags) as active:
+        run_id = active.info.run_id
+        return _logged_run(cfg, resolved, model, panel, future, fp, chash, tracker, run_id)
+
+
+def _logged_run(
+    cfg: DictConfig,
+    resolved: dict[str, Any],
+    model: Forecaster,
+    panel: Panel,
+    future: pd.DataFrame | None,
+    fp: Any,
+    chash: str,
+    tracker: Any,
+    run_id: str,
+) -> int:
+    from skillcast import tracking
+
+    tracker.log_text(OmegaConf.to_yaml(resolved), "config/resolved.yaml")
+    tracker.log_params(flatten(resolved))
+    tracker.log_params({f"data.fingerprint.{k}": v for k, v in fp.as_dict().items()})
+    source = str(cfg.data.path or (cfg.data.loader or {}).get("_target_", cfg.data.name))
+    tracker.log_dataset(
+        labelled_frame(panel), str(cfg.data.name), fp.digest, "training", fp.target,
+        {**fp.as_dict(), "source": source},
+    )  # fmt: skip
+
+    bt = cfg.backtest
+    result = backtest(model, panel, bt.horizon, bt.n_windows, step=bt.step, refit=bt.refit)
+    metric = cfg.promotion.metric
+    score = log_backtest(tracker, result, metric)
+    report(f"Backtest {metric} = {score:.6g} ({bt.n_windows} window(s), horizon {bt.horizon})")
+
+    final = clone(model).fit(panel)
+    forecast = final.predict(cfg.output.horizon, exog=future)
+    info = tracker.log_model(final, panel.spec, forecast.levels)
+    if not cfg.register:
+        log_forecast(tracker, planner_frame(forecast, run_id=run_id))
+        report(f"Run {run_id}: model logged, not registered (register=false).")
+        return EXIT_OK
+
+    backtest_key = config_hash(
+        {"data": fp.digest, "horizon": bt.horizon, "n_windows": bt.n_windows, "step": bt.step,
+         "refit": bt.refit, "metric": metric},
+        ("data", "horizon", "n_windows", "step", "refit", "metric"),
+    )  # fmt: skip
+    version = tracker.register(
+        info.model_uri,
+        {
+            tracking.TAG_FINGERPRINT: fp.digest,
+            tracking.TAG_CONFIG: chash,
+            tracking.TAG_BACKTEST: backtest_key,
+            tracking.TAG_METRIC: metric,
+            tracking.TAG_SCORE: repr(float(score)),
+            "run_id": run_id,
+        },
+    )
+    log_forecast(tracker, planner_frame(forecast, model_version=version.version, run_id=run_id))
+
+    champion = tracker.alias_version(tracking.CHAMPION)
+    decision = decide(
+        score,
+        champion,
+        backtest_key,
+        bool(cfg.promotion.greater_is_better),
+        rescorer(tracker, panel, cfg, metric),
+    )
+    return move_alias(tracker, version, decision, run_id)
+
+
+def log_backtest(tracker: Any, result: BacktestResult, metric: str) -> float:
+    """Log scores (overall and per step), tables and the plot; return the gate's score."""
+    from skillcast.apps.plots import backtest_figure
+
+    overall = evaluate(result)
+    by_step = evaluate(result, by="step")
+    numeric = [c for c in overall.columns if pd.api.types.is_numeric_dtype(overall[c])]
+    tracker.log_metrics({f"backtest_{c}": overall[c].iloc[0] for c in numeric})
+    for _, row in by_step.iterrows():
+        step = int(row["step"])
+        tracker.log_metrics({f"backtest_{c}_by_step": row[c] for c in numeric}, step=step)
+        tracker.log_metrics({f"step{step}_{c}": row[c] for c in ("mae", "wape", "mase")})
+    table = result.frame.copy()
+    freq = result.panel.freq
+    for column in ("origin", "period"):
+        table[column] = freq.labels(pd.PeriodIndex(table[column]))
+    tracker.log_csv(table, "backtest/backtest.csv")
+    tracker.log_csv(overall, "backtest/metrics_overall.csv")
+    tracker.log_csv(by_step, "backtest/metrics_by_step.csv")
+    tracker.log_figure(backtest_figure(result), "plots/backtest_largest_series.png")
+    if metric not in overall.columns:
+        raise SkillcastConfigError(f"The backtest has no score {metric!r} (no such level?).")
+    return float(overall[metric].iloc[0])
+
+
+def log_forecast(tracker: Any, table: pd.DataFrame) -> None:
+    """Log the planner CSV (same bytes as the file skillcast-forecast writes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tracker.log_file(write_planner_csv(table, Path(tmp) / "forecast.csv"), "forecast")
+
+
+def rescorer(tracker: Any, panel: Panel, cfg: DictConfig, metric: str) -> Callable[[Any], float]:
+    """Backtest a registered version's configuration on ``panel`` with ``cfg.backtest``."""
+
+    def rescore(version: Any) -> float:
+        uri = f"models:/{tracker.model_name}/{version.version}"
+        forecaster = tracker.load_pyfunc(uri).unwrap_python_model().forecaster
+        bt = cfg.backtest
+        result = backtest(
+            clone(forecaster), panel, bt.horizon, bt.n_windows, step=bt.step, refit=bt.refit
+        )
+        return float(evaluate(result)[metric].iloc[0])
+
+    return rescore
+
+
+def move_alias(tracker: Any, version: Any, decision: Decision, run_id: str) -> int:
+    """Alias the version ``champion`` or ``challenger``; tag both the run and the version."""
+    from skillcast import tracking
+
+    alias = tracking.CHAMPION if decision.promote else tracking.CHALLENGER
+    tracker.set_version_tag(version.version, "promotion", decision.reason)
+    tracker.client.set_tag(run_id, "promoted", str(decision.promote).lower())
+    tracker.client.set_tag(run_id, "promotion", decision.reason)
+    if decision.champion_score is not None:
+        tracker.log_metrics({"champion_score": decision.champion_score})
+    tracker.set_alias(alias, version.version)
+    name = tracker.model_name
+    if decision.promote:
+        report(f"Promoted {name!r} version {version.version} to champion: {decision.reason}.")
+        return EXIT_OK
+    report(
+        f"Promotion refused: {name!r} version {version.version} is the challenger; "
+        f"{decision.reason}. The champion is unchanged."
+    )
+    return EXIT_REFUSED
+
+
+@hydra.main(version_base="1.3", config_path="pkg://skillcast.configs", config_name="train")
+def _hydra_main(cfg: DictConfig) -> None:
+    hc = HydraConfig.get()
+    sweep_key = str(Path(hc.sweep.dir).resolve()) if hc.mode == RunMode.MULTIRUN else None
+    _CODES.append(run(cfg, sweep_key=sweep_key))
+
+
+def main() -> None:
+    """Console script ``skillcast-train``: exit codes as documented in runtime."""
+    schema.register()
+    _CODES.clear()
+    try:
+        _hydra_main()
+    except SystemExit as exc:  # Hydra exits 1 on a config it cannot compose
+        raise SystemExit(2 if exc.code == 1 else exc.code) from None
+    sys.exit(combined_exit(_CODES))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The MLflow pyfunc model of a skillcast forecaster, logged as "models from code".
+
+MLflow stores this file with the model and runs it on load; nothing is pickled. The
+fitted forecaster is an artifact directory written by
+:func:`skillcast.persistence.save_forecaster` (JSON, npz, Parquet, LightGBM text), read
+back in :meth:`SkillcastForecastModel.load_context`.
+
+Request frame: a column ``horizon`` (periods to forecast, the same on every row) and,
+for models using known-in-advance drivers, optional rows of future driver values
+(``period`` label, any key columns, the driver columns). Response: the forecast frame
+(key columns, ``period`` label such as ``2026-H1``, ``step``, ``mean``,
+``lower_<l>``/``upper_<l>``).
+
+Only MLflow imports this module; ``import skillcast`` never does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from skillcast.errors import SkillcastConfigError
+from skillcast.models.base import Forecast
+from skillcast.periods import parse_periods
+
+
+class SkillcastForecastModel(PythonModel):
+    """Serve a saved forecaster: ``predict(frame with horizon) -> forecast frame``."""
+
+    forecaster: Any = None
+
+    def load_context(self, context: Any) -> None:
+        from skillcast.persistence import load_forecaster
+
+        self.forecaster = load_forecaster(context.artifacts["forecaster"])
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        request = pd.DataFrame(model_input)
+        if "horizon" not in request.columns or request["horizon"].isna().all():
+            raise SkillcastConfigError("The request needs a column 'horizon' (periods ahead).")
+        horizons = pd.unique(request["horizon"].dropna())
+        if len(horizons) != 1:
+            raise SkillcastConfigError(f"One horizon per request, got {sorted(horizons)}.")
+        forecast = self.forecaster.predict(int(horizons[0]), exog=future_exog(self, request))
+        return labelled(forecast)
+
+
+def future_exog(model: SkillcastForecastModel, request: pd.DataFrame) -> pd.DataFrame | None:
+    """Rows of known future drivers in the request, periods parsed; None if there are none."""
+    spec = model.forecaster.panel_.spec
+    drivers = [c for c in spec.known_exog if c in request.columns]
+    if not drivers or spec.period not in request.columns:
+        return None
+    rows = request.loc[request[spec.period].notna()]
+    if rows.empty:
+        return None
+    keys = [k for k in spec.keys if k in rows.columns and rows[k].notna().any()]
+    exog = rows.loc[:, [*keys, spec.period, *drivers]].reset_index(drop=True)
+    parsed = parse_periods(exog[spec.period].astype(str), spec.frequency)
+    if np.any(parsed.unparseable | parsed.off_grid):
+        raise SkillcastConfigError(
+            f"Request column {spec.period!r} holds labels that are not {spec.frequency.name} "
+            "periods."
+        )
+    exog[spec.period] = parsed.periods
+    return exog
+
+
+def labelled(forecast: Forecast) -> pd.DataFrame:
+    """The forecast frame with the period column as text labels."""
+    frame = forecast.frame.copy()
+    frame["period"] = forecast.spec.frequency.labels(pd.PeriodIndex(frame["period"]))
+    for key in forecast.spec.keys:
+        frame[key] = frame[key].astype(str)
+    return frame
+
+
+mlflow.models.set_model(SkillcastForecastModel())
