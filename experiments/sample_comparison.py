@@ -104,7 +104,11 @@ def report_auto(panel, table: pd.DataFrame, result, n_jobs: int) -> None:
             f"AutoForecaster / SeasonalNaive: MASE {auto['mase'] / base['mase']:.3f}, "
             f"WAPE {auto['wape'] / base['wape']:.3f}"
         )
-    members = [m for m in ("AutoETS", "GlobalModel", "Croston") if m in table.index]
+    members = [
+        m
+        for m in ("AutoETS", "GlobalModel", "GlobalModel(recursive)", "Croston")
+        if m in table.index
+    ]
     if members:
         best = table.loc[members, "mase"].idxmin()
         print(

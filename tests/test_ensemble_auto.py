@@ -3,6 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from skillcast import PanelSpec, SkillcastConfigError, load_panel
 from skillcast.models import (
@@ -117,6 +120,20 @@ def test_combine_renormalises_over_available_members():
     np.testing.assert_allclose(combine(forecasts, weights), [[2.5, 2.0], [5.0, 5.0]])
 
 
+@given(
+    forecasts=hnp.arrays(float, (3, 5, 2), elements=st.one_of(st.just(np.nan), st.floats(0, 1e6))),
+    raw=hnp.arrays(float, (3, 5), elements=st.floats(0.01, 1)),
+)
+def test_property_a_combination_lies_between_its_members(forecasts, raw):
+    weights = raw / raw.sum(axis=0)
+    out = combine(forecasts, weights)
+    available = ~np.isnan(forecasts).all(axis=0)
+    assert np.array_equal(np.isnan(out), ~available)
+    lo, hi = np.nanmin(forecasts[:, available], axis=0), np.nanmax(forecasts[:, available], axis=0)
+    assert (out[available] >= lo - 1e-6 * (1 + hi)).all()
+    assert (out[available] <= hi + 1e-6 * (1 + hi)).all()
+
+
 def test_inverse_error_weights_hand_computed():
     w = inverse_error_weights(np.array([[1.0, 0.0, np.nan], [3.0, 2.0, np.nan]]))
     np.testing.assert_allclose(w, [[0.75, 1.0, 0.5], [0.25, 0.0, 0.5]])
@@ -220,7 +237,7 @@ def test_fixed_intermittent_route_uses_croston_or_tsb_forecasts():
 
 def test_auto_intervals_contain_the_forecast_and_widen_with_the_level(fitted_auto):
     frame = fitted_auto.predict(4).frame
-    assert fitted_auto.calibration_.residuals.shape[1:] == (4, 4)
+    assert fitted_auto.calibration_.residuals.shape[1:] == (6, 4)  # 6 origins, 4 steps
     assert ((frame["lower_95"] <= frame["lower_80"]) & (frame["lower_80"] <= frame["mean"])).all()
     assert ((frame["mean"] <= frame["upper_80"]) & (frame["upper_80"] <= frame["upper_95"])).all()
     assert (frame["upper_95"] > frame["lower_95"]).mean() > 0.9

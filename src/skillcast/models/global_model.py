@@ -32,6 +32,7 @@ LEVEL_PREFIXES = ("lag_", "roll_mean_", "roll_min_", "roll_max_", "expanding_mea
 SPREAD_PREFIXES = ("roll_std_",)
 TRANSFORMS = ("log1p", "scale", None)
 STRATEGIES = ("direct", "recursive")
+MULTITHREAD_ROWS = 200_000  # training rows from which one booster gets several threads
 
 
 def recent_level(y: np.ndarray, window: int) -> np.ndarray:
@@ -106,15 +107,19 @@ class GlobalModel(Forecaster):
     * ``"direct"`` (default): one model per horizon step, each fed the known-in-advance
       drivers of its own target period (pass them to ``predict(..., exog=...)``).
       Steps 1..``max_horizon`` are trained in ``fit``; a longer ``predict`` trains the
-      missing steps then and keeps them.
+      missing steps then and keeps them (a step longer than the panel allows uses the
+      longest trained one).
     * ``"recursive"``: one one-step model fed its own forecasts; observed-only drivers
-      are held at their last value beyond the panel.
+      are held at their last value beyond the panel. Cheaper (one model), and on the
+      bundled sample more accurate (MASE 1.159 against 1.181 for direct, 4 rolling
+      origins, 4 half-years ahead).
 
     Target transforms (``level`` = mean of the series' last ``scale_window`` observed
     values at the origin):
 
     * ``"log1p"`` (default): ``log1p(y) - log1p(level)``, a log growth that stays finite
-      at zero and damps heavy tails; it validated best on the bundled sample;
+      at zero and damps heavy tails; best on the bundled sample (MASE 1.181, against
+      1.198 for ``"scale"`` and 1.474 for ``None``, direct strategy as above);
     * ``"scale"``: ``y / level`` (``level`` 0 is replaced by 1, the target's unit);
     * ``None``: the raw target and raw features (e.g. for a linear model on levels).
 
@@ -124,8 +129,9 @@ class GlobalModel(Forecaster):
     is added. Forecasts are clipped at 0.
 
     Intervals: with ``quantile=False`` (default) conformal, from rolling-origin
-    residuals of models retrained on the rows whose target is known at each
-    calibration origin (the feature table is built once and sliced, not refitted).
+    residuals (:mod:`skillcast.models.intervals`) of models retrained, with the same
+    settings, on the rows whose target is known at each calibration origin: the
+    feature table is built once and sliced, not rebuilt per origin.
     With ``quantile=True`` each interval bound gets its own LightGBM quantile model (or
     scikit-learn ``HistGradientBoostingRegressor`` with ``loss="quantile"``).
 
@@ -141,7 +147,8 @@ class GlobalModel(Forecaster):
         quantile: quantile models for the bounds instead of conformal intervals.
         levels: central interval coverages (percent); ``()`` for point forecasts only.
         n_jobs: threads. With the default estimator the models of the horizon steps
-            (and calibration origins) train side by side, one thread each.
+            and calibration origins train side by side, one thread each; a lone model
+            gets them all only from 200,000 training rows on.
         random_state: seed of the default estimator.
         calibration_refits: how many of the rolling-origin calibration origins get
             freshly retrained models (spread evenly, the rest reuse the latest earlier
@@ -242,9 +249,9 @@ class GlobalModel(Forecaster):
             qs += [(1 - level / 100) / 2, (1 + level / 100) / 2]
         return tuple(qs)
 
-    def _make_estimator(self, quantile: float | None = None, threads: int | None = None) -> Any:
+    def _make_estimator(self, quantile: float | None = None, threads: int = 1) -> Any:
         if self.estimator is None:
-            est = default_estimator(threads or int(self.n_jobs), int(self.random_state))
+            est = default_estimator(threads, int(self.random_state))
         else:
             est = clone(self.estimator)
         if quantile is None:
@@ -305,18 +312,25 @@ class GlobalModel(Forecaster):
                 self.quantile_models_.setdefault(h, []).append(model)
 
     def _train(self, jobs: list[tuple[int, float | None, np.ndarray, np.ndarray]]) -> list[Any]:
-        """Fit one regressor per job; side by side on threads for the default estimator."""
+        """Fit one regressor per job.
+
+        With the default estimator and ``n_jobs > 1``, several models train side by side
+        on threads (LightGBM releases the GIL), each on one thread; a lone model uses
+        ``n_jobs`` threads only on a large table. On small tables one booster split over
+        two OpenMP threads gains little and, on a busy machine, was measured 28 times
+        slower than on one thread (its threads wait for each other).
+        """
         threads = int(self.n_jobs)
         parallel = self.estimator is None and threads > 1 and len(jobs) > 1
+        big = max((len(job[3]) for job in jobs), default=0) >= MULTITHREAD_ROWS
 
         def fit(job: tuple[int, float | None, np.ndarray, np.ndarray]) -> Any:
             _, q, X, z = job
-            est = self._make_estimator(q, threads=1 if parallel else None)
+            est = self._make_estimator(q, threads=threads if big and not parallel else 1)
             return est.fit(self._frame(X), z)
 
         if not parallel:
             return [fit(job) for job in jobs]
-        # LightGBM releases the GIL while it trains: threads run the models in parallel
         with ThreadPoolExecutor(max_workers=threads) as pool:
             return list(pool.map(fit, jobs))
 

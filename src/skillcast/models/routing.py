@@ -5,8 +5,8 @@
 they forecast from earlier origins of the panel they are fitted on (never beyond it),
 and calibrate their intervals on the residuals of the combined forecast. This module
 holds the shared pieces: the validation origins, member forecasts from them, per-group
-errors, inverse-error weights, series groups (``by``) and conformal calibration from a
-stack of forecasts.
+errors, inverse-error and least-error convex weights, series groups (``by``) and
+conformal calibration from a stack of forecasts.
 
 Errors per series are MASE terms (|error| over the series' in-sample seasonal-naive MAE
 up to the origin, as :mod:`skillcast.metrics` scores backtests) or WAPE terms; a
@@ -75,8 +75,8 @@ def rolling_forecasts(
     """Point forecasts of ``forecaster`` from each origin, seeing data up to it only.
 
     A forecaster with a ``rolling_forecast(panel, origins, horizon)`` method (the
-    global model: it retrains on a sliced feature table) uses it; any other is refitted
-    (a clone, without intervals) on ``panel.until(origin)``.
+    global model, fitted on ``panel``: it retrains on slices of its feature table) uses
+    it; any other is refitted (a clone, without intervals) on ``panel.until(origin)``.
 
     Returns:
         (series x origins x horizon), NaN for series absent at an origin.
