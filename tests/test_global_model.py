@@ -13,7 +13,7 @@ from skillcast import Panel, PanelSpec, SkillcastConfigError, load_panel
 from skillcast.features import FeaturePipeline, Lags, make_minimal_features
 from skillcast.features.exogenous import ExogenousFeatures
 from skillcast.models import GlobalModel
-from skillcast.models.global_model import recent_level
+from skillcast.models.target_scale import recent_level
 
 NAN = np.nan
 

@@ -25,56 +25,20 @@ from skillcast.errors import SkillcastConfigError
 from skillcast.features import FeaturePipeline, make_default_features
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
 from skillcast.models.routing import build_calibration, future_exog, rolling_origins
+from skillcast.models.target_scale import (
+    TRANSFORMS,
+    divisor,
+    from_target,
+    recent_level,
+    to_target,
+)
 from skillcast.panel import Panel
 
 # feature names (see skillcast/features/README.md) measured in the target's own units
 LEVEL_PREFIXES = ("lag_", "roll_mean_", "roll_min_", "roll_max_", "expanding_mean")
 SPREAD_PREFIXES = ("roll_std_",)
-TRANSFORMS = ("log1p", "scale", None)
 STRATEGIES = ("direct", "recursive")
 MULTITHREAD_ROWS = 200_000  # training rows from which one booster gets several threads
-
-
-def recent_level(y: np.ndarray, window: int) -> np.ndarray:
-    """Mean of the last ``window`` observed values at or before each period.
-
-    Args:
-        y: (series x periods) target, NaN where not observed.
-        window: how many of the latest observed values to average (fewer early on).
-
-    Returns:
-        (series x periods) float64; NaN before a series' first observation.
-    """
-    observed = ~np.isnan(y)
-    count = np.cumsum(observed, axis=1)
-    total = np.cumsum(np.where(observed, y, 0.0), axis=1)
-    # prefix[s, c]: sum of the first c observed values of series s
-    prefix = np.zeros((y.shape[0], int(count.max(initial=0)) + 1))
-    rows, cols = np.nonzero(observed)
-    prefix[rows, count[rows, cols]] = total[rows, cols]
-    start = np.maximum(count - window, 0)
-    dropped = np.take_along_axis(prefix, start, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, (total - dropped) / np.minimum(count, window), np.nan)
-
-
-def to_target(y: np.ndarray, level: np.ndarray, kind: str | None) -> np.ndarray:
-    """``y`` on the scale the regressors learn (see :class:`GlobalModel`)."""
-    if kind == "log1p":
-        return np.log1p(np.maximum(y, 0.0)) - np.log1p(np.maximum(level, 0.0))
-    return y / _divisor(level) if kind == "scale" else y
-
-
-def from_target(z: np.ndarray, level: np.ndarray, kind: str | None) -> np.ndarray:
-    """Inverse of :func:`to_target`."""
-    if kind == "log1p":
-        return np.expm1(z + np.log1p(np.maximum(level, 0.0)))
-    return z * _divisor(level) if kind == "scale" else z
-
-
-def _divisor(level: np.ndarray) -> np.ndarray:
-    """The level as a divisor: 0 (or below) becomes 1, one unit of the target."""
-    return np.where(level > 0, level, 1.0)
 
 
 def default_estimator(n_jobs: int = 1, random_state: int = 0) -> Any:
@@ -360,7 +324,7 @@ class GlobalModel(Forecaster):
         X = np.array(X, dtype=float, order="F")
         lv, sp = self.level_columns_, self.spread_columns_
         X[:, lv] = to_target(X[:, lv], level[:, None], kind)
-        spread = 1.0 + np.maximum(level, 0.0) if kind == "log1p" else _divisor(level)
+        spread = 1.0 + np.maximum(level, 0.0) if kind == "log1p" else divisor(level)
         X[:, sp] = X[:, sp] / spread[:, None]
         return np.column_stack([X, np.log1p(np.maximum(level, 0.0))])
 
