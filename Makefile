@@ -21,12 +21,14 @@ test: lint
 	$(BIN)/python -m pytest
 
 # One retraining cycle on the bundled sample: train (exit 3 = a challenger, not an
-# error), forecast, then show the planner CSV.
+# error), forecast, then show the head of the forecast, openings and supply-gap CSVs.
 run: $(STAMP)
 	$(BIN)/skillcast-train; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
 	$(BIN)/skillcast-forecast
-	@echo "Forecast CSV: $(CURDIR)/forecasts/latest.csv"
-	@head -n 6 forecasts/latest.csv
+	@for f in latest.csv latest_openings.csv latest_supply_gap.csv; do \
+		if [ -f forecasts/$$f ]; then echo; echo "== $(CURDIR)/forecasts/$$f"; \
+		head -n 6 forecasts/$$f; fi; done
+	@echo; echo "Every level (city total .. bottom): $(CURDIR)/forecasts/latest_all_levels.csv"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,7 +1,8 @@
 """End-to-end runs of skillcast-train and skillcast-forecast against SQLite MLflow stores.
 
-A module fixture trains (seasonal naive, 30 series, one backtest window) and forecasts
-once; tests that change the store work on a copy of that project directory.
+A module fixture trains (seasonal naive, 30 series, one backtest window, no
+reconciliation) and forecasts once; tests that change the store work on a copy of that
+project directory. Reconciled models, openings and supply gaps: ``test_apps_demand.py``.
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ from skillcast.apps.runtime import (
 from skillcast.backtest import backtest
 from skillcast.metrics import evaluate
 from skillcast.models import AutoETS, SeasonalNaive
-from skillcast.outputs import PLANNER_COLUMNS, atomic_write
+from skillcast.outputs import PLANNER_COLUMNS, files
 from skillcast.pyfunc import labelled
 
 MODEL = "skillcast-demand"
-SMALL = ["data.max_series=30", "model=seasonal_naive", "backtest=quick", "output.horizon=2"]
+SMALL = ["data.max_series=30", "model=seasonal_naive", "backtest=quick", "output.horizon=2",
+         "reconcile=none"]  # fmt: skip
 FORECAST = ["data.max_series=30", "output.horizon=2"]
 BIN = Path(sys.executable).parent
 
@@ -198,7 +200,8 @@ def test_forecast_writes_dated_and_latest_csv(base: Path) -> None:
     assert run.info.status == "FINISHED"
     assert run.data.params["model_version"] == "1" and run.data.params["refit"] == "False"
     names = [a.path for a in client(base).list_artifacts(run.info.run_id, "forecast")]
-    assert names == ["forecast/forecast.csv"]
+    assert names == ["forecast/demand_notes.txt", "forecast/forecast.csv",
+                     "forecast/openings.csv", "forecast/supply_gap.csv"]  # fmt: skip
 
 
 def test_unchanged_rerun_is_skipped_and_a_tie_keeps_the_champion(project: Path) -> None:
@@ -215,7 +218,8 @@ def test_unchanged_rerun_is_skipped_and_a_tie_keeps_the_champion(project: Path) 
 def test_better_model_on_new_data_is_promoted_after_rescoring_the_champion(
     project: Path,
 ) -> None:
-    overrides = ["data.max_series=40", "model=ets", "backtest=quick", "output.horizon=2"]
+    overrides = ["data.max_series=40", "model=ets", "backtest=quick", "output.horizon=2",
+                 "reconcile=none"]  # fmt: skip
     assert train_app.run(cfg("train", project, *overrides)) == EXIT_OK
     assert aliases(project) == {"champion": "2"}
     run = runs(project, "train")[-1]
@@ -229,7 +233,8 @@ def test_better_model_on_new_data_is_promoted_after_rescoring_the_champion(
 
 def test_multirun_nests_one_run_per_job_under_a_parent(project: Path, monkeypatch) -> None:
     argv = ["skillcast-train", "-m", "model=seasonal_naive,croston", f"paths.root={project}",
-            "data.max_series=20", "backtest=quick", "output.horizon=2"]  # fmt: skip
+            "data.max_series=20", "backtest=quick", "output.horizon=2",
+            "reconcile=none"]  # fmt: skip
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as exited:
         train_app.main()
@@ -253,7 +258,8 @@ def test_crash_after_registration_moves_no_alias_and_keeps_latest(
         raise RuntimeError("injected failure")
 
     monkeypatch.setattr(train_app, "log_forecast", crash)  # runs after register, before aliases
-    better = ["data.max_series=40", "model=ets", "backtest=quick", "output.horizon=2"]
+    better = ["data.max_series=40", "model=ets", "backtest=quick", "output.horizon=2",
+              "reconcile=none"]  # fmt: skip
     assert train_app.run(cfg("train", project, *better)) == EXIT_FAILED
     assert versions(project) == ["1", "2"]  # registered before the crash...
     assert aliases(project) == {"champion": "1"}  # ...but no alias moved
@@ -268,24 +274,21 @@ def test_crash_after_registration_moves_no_alias_and_keeps_latest(
 
 
 def test_failed_forecast_write_keeps_latest_byte_identical(project: Path, monkeypatch) -> None:
-    latest = project / "forecasts" / "latest.csv"
-    before = latest.read_bytes()
-    real = forecast_app.write_planner_csv
+    folder = project / "forecasts"
+    before = {p: p.read_bytes() for p in folder.rglob("*.csv")}
+    assert folder / "latest.csv" in before
+    real = files.write_csv
 
-    def flaky(table: pd.DataFrame, path: Path) -> Path:
-        if Path(path).name == "latest.csv":
+    def flaky(table: pd.DataFrame, path: Path) -> None:
+        if Path(path).name.startswith(".latest.csv."):  # the staged copy of latest.csv
+            Path(path).write_bytes(before[folder / "latest.csv"][:20])
+            raise OSError("disk full")
+        real(table, path)
 
-            def half(tmp: Path) -> None:
-                tmp.write_bytes(before[:20])
-                raise OSError("disk full")
-
-            return atomic_write(path, half)
-        return real(table, path)
-
-    monkeypatch.setattr(forecast_app, "write_planner_csv", flaky)
+    monkeypatch.setattr(files, "write_csv", flaky)
     assert forecast_app.run(cfg("forecast", project, *FORECAST)) == EXIT_FAILED
-    assert latest.read_bytes() == before
-    leftovers = [p.name for p in latest.parent.iterdir() if p.name.endswith(".tmp")]
+    assert {p: p.read_bytes() for p in folder.rglob("*.csv")} == before
+    leftovers = [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
     failed = runs(project, "forecast")[-1]
     assert failed.info.status == "FAILED" and failed.data.tags["error"] == "disk full"

@@ -18,8 +18,9 @@ from skillcast.models import Croston, Forecaster, SeasonalNaive
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = schema.config_dir()
-GROUPS = ("data", "features", "model", "backtest", "tracking", "output")
-TRAIN_ONLY = ("features", "model", "backtest")
+GROUPS = ("data", "features", "model", "backtest", "reconcile", "tracking", "output", "demand")
+TRAIN_ONLY = ("features", "model", "backtest", "reconcile")
+FORECAST_ONLY = ("demand",)
 MANDATORY = {("data", "csv"): "data.path=x.csv", ("data", "parquet"): "data.path=x.parquet",
              ("tracking", "server"): "tracking.uri=http://127.0.0.1:5000"}  # fmt: skip
 
@@ -48,12 +49,12 @@ def test_top_level_configs_is_the_package_directory() -> None:
 )
 def test_every_group_option_composes(group: str, option: str) -> None:
     extra = [MANDATORY[(group, option)]] if (group, option) in MANDATORY else []
-    cfg = compose_cfg("train", [f"{group}={option}", *extra])
-    resolved = check_config(cfg)
-    assert resolved[group] is not None
+    if group not in FORECAST_ONLY:
+        resolved = check_config(compose_cfg("train", [f"{group}={option}", *extra]))
+        assert resolved[group] is not None
     if group not in TRAIN_ONLY:
-        fcfg = compose_cfg("forecast", [f"{group}={option}", *extra])
-        check_config(fcfg)
+        resolved = check_config(compose_cfg("forecast", [f"{group}={option}", *extra]))
+        assert resolved[group] is not None
 
 
 @pytest.mark.parametrize("experiment", schema.group_options("experiment"))
@@ -76,6 +77,32 @@ def test_experiments_set_what_they_promise() -> None:
     sweep = OmegaConf.load(CONFIG_DIR / "experiment" / "model_comparison.yaml")
     models = sweep.hydra.sweeper.params.model.split(",")
     assert set(models) <= set(schema.group_options("model")) and len(models) >= 3
+
+
+def test_reconcile_and_demand_groups_set_what_they_promise() -> None:
+    train = check_config(compose_cfg("train"))
+    assert train["reconcile"]["method"] == "mint_shrink"  # reconciled by default
+    assert train["reconcile"]["nonnegative"] and train["reconcile"]["hold_intermittent"]
+    levels = [[], ["sector"], ["occupation_major"], ["level"]]
+    assert train["reconcile"]["aggregations"] == levels
+    for option in schema.group_options("reconcile"):
+        picked = check_config(compose_cfg("train", [f"reconcile={option}"]))["reconcile"]
+        assert picked["method"] == option  # each option is named after its method
+    forecast = check_config(compose_cfg("forecast"))
+    demand = forecast["demand"]
+    # the sample brings its own supply table; the replacement rates are the shipped ones
+    assert demand["supply"] == {"_target_": "skillcast.datasets.load_sample_supply"}
+    assert demand["replacement_rates"] == "default" and demand["expansion"] == "auto"
+    assert (demand["shortage_ratio"], demand["surplus_ratio"]) == (1.1, 0.9)
+    own = check_config(compose_cfg("forecast", ["data=csv", "data.path=p.csv"]))["demand"]
+    assert own["supply"] is None and own["replacement_rates"] == "default"
+    moved = compose_cfg("forecast", ["data=csv", "data.path=p.csv", "demand.supply=grads.csv"])
+    assert check_config(moved)["demand"]["supply"] == "grads.csv"
+    assert check_config(compose_cfg("forecast", ["demand=off"]))["demand"]["enabled"] is False
+    with pytest.raises(ConfigCompositionException):
+        compose_cfg("train", ["reconcile.methd=ols"])
+    with pytest.raises(ConfigCompositionException):
+        compose_cfg("forecast", ["demand.shortage_ratio=high"])
 
 
 def test_default_paths_follow_the_working_directory(tmp_path: Path, monkeypatch) -> None:

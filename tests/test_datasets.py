@@ -16,11 +16,18 @@ from skillcast.datasets import (
     aggregate_reports,
     load_eurostat_extract,
     load_sample,
+    load_sample_supply,
     make_hai_phong_like,
     statutory_deadline,
 )
 from skillcast.datasets.profiles import SECTOR_GROUPS
-from skillcast.datasets.sample import generate_sample, sample_path, write_sample
+from skillcast.datasets.sample import (
+    SUPPLY_FILE,
+    generate_sample,
+    sample_path,
+    write_sample,
+    write_sample_supply,
+)
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.panel import Panel, PanelSpec, load_panel
 
@@ -216,6 +223,20 @@ def test_bundled_sample_is_a_fresh_draw_and_small() -> None:
 def test_sample_rebuild_is_byte_identical(tmp_path: Path) -> None:
     out = write_sample(tmp_path / "sample.csv.gz")
     assert out.read_bytes() == sample_path().read_bytes()
+
+
+def test_bundled_supply_is_a_fresh_draw_from_the_sample(tmp_path: Path) -> None:
+    from skillcast.demand import make_supply_table
+
+    supply = load_sample_supply()
+    panel = load_sample()
+    fresh = make_supply_table(panel, seed=0, horizon=10)
+    fresh["period"] = panel.freq.labels(pd.PeriodIndex(fresh["period"]))
+    pd.testing.assert_frame_equal(supply, fresh)
+    assert (supply["period"].min(), supply["period"].max()) == ("2015-H1", "2030-H2")
+    assert set(supply["level"]) == {"L1", "L2", "L3", "L4"} and len(supply) == 3712
+    out = write_sample_supply(tmp_path / "supply.csv.gz")
+    assert out.read_bytes() == sample_path(SUPPLY_FILE).read_bytes()
 
 
 def test_load_sample_panel() -> None:

@@ -2,10 +2,23 @@
 
 Loads ``models:/<name>@champion`` (or ``model_ref=<version>``, ``model_ref=<alias>``,
 or ``model_ref=runs:/<run_id>/model``) through ``mlflow.pyfunc.load_model``, forecasts
-``output.horizon`` periods after the last period of the latest data, and writes the
-planner CSV to ``<output.dir>/<first forecast period>/forecast.csv`` and
-``<output.dir>/<output.latest>``, each atomically (temporary file, then rename), the
-dated file first. The CSV is logged to an MLflow run of kind ``forecast``.
+``output.horizon`` periods after the last period of the latest data, and writes to
+``<output.dir>/<first forecast period>/``:
+
+* ``forecast.csv``: the planner CSV, one row per bottom series and period (reconciled
+  when the model reconciles);
+* ``forecast_all_levels.csv``: every aggregation level (models that reconcile only);
+* ``openings.csv`` and ``supply_gap.csv``: job openings and the supply gap (the
+  ``demand`` group; each only when its inputs exist).
+
+Each has a copy in ``<output.dir>``: ``<output.latest>`` (``latest.csv``) for the
+forecast and ``latest_<name>.csv`` for the others (``latest_all_levels.csv``,
+``latest_openings.csv``, ``latest_supply_gap.csv``). All files are written to temporary
+files first and renamed only when every one is written, the dated files first and
+``latest.csv`` last, so a failed run leaves every ``latest*`` file as it was. A
+``latest_<name>.csv`` this run does not produce is removed once the new files are in
+place, so the latest files always come from one run. The files are logged to an MLflow
+run of kind ``forecast``.
 
 When the latest data differs from the data the model was trained on (its
 ``data_fingerprint`` tag), ``refit=auto`` (the default) refits the model's configuration
@@ -18,28 +31,48 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import hydra
+import pandas as pd
 from omegaconf import DictConfig
 from sklearn.base import clone
 
 from skillcast.apps import schema
+from skillcast.apps.reconciled import ReconciledForecaster
 from skillcast.apps.runtime import (
     EXIT_OK,
     check_config,
     combined_exit,
     fingerprint,
+    flatten,
     guarded,
     labelled_frame,
     load_data,
     load_future_exog,
     report,
 )
+from skillcast.apps.skills_demand import demand_outputs
 from skillcast.errors import SkillcastConfigError
-from skillcast.outputs import planner_frame, write_planner_csv
+from skillcast.models.base import Forecaster
+from skillcast.outputs import (
+    CsvBatch,
+    all_levels_frame,
+    openings_frame,
+    planner_frame,
+    supply_gap_frame,
+)
+from skillcast.panel import Panel
 
 log = logging.getLogger("skillcast.forecast")
 REFIT_CHOICES = ("auto", "never", "always")
+FORECAST_FILE = "forecast.csv"
+#: The files beside forecast.csv, in writing order, and their latest copies' suffix.
+EXTRA_FILES = {
+    "forecast_all_levels.csv": "all_levels",
+    "openings.csv": "openings",
+    "supply_gap.csv": "supply_gap",
+}
 _CODES: list[int] = []
 
 
@@ -49,7 +82,7 @@ def run(cfg: DictConfig) -> int:
 
 
 def _forecast(cfg: DictConfig) -> int:
-    check_config(cfg)
+    resolved = check_config(cfg)
     if cfg.refit not in REFIT_CHOICES:
         raise SkillcastConfigError(f"refit={cfg.refit!r}; choose one of {REFIT_CHOICES}.")
     if int(cfg.output.horizon) < 1:
@@ -82,6 +115,7 @@ def _forecast(cfg: DictConfig) -> int:
             {"model_uri": uri, "model_version": label, "model_run_id": model_run_id or "",
              "horizon": cfg.output.horizon, "refit": refit}
         )  # fmt: skip
+        tracker.log_params(flatten({"demand": resolved["demand"]}))
         tracker.log_dataset(
             labelled_frame(panel), str(cfg.data.name), fp.digest, "forecast", fp.target,
             fp.as_dict(),
@@ -90,22 +124,106 @@ def _forecast(cfg: DictConfig) -> int:
         if refit:
             report(f"The data changed since model {label} was trained: refitting its config.")
             forecaster = clone(forecaster).fit(panel)
+        stamp = {
+            "model_version": version.version if version is not None else "",
+            "run_id": model_run_id or "",
+        }
         future = load_future_exog(cfg.data, panel)
-        forecast = forecaster.predict(int(cfg.output.horizon), exog=future)
-        table = planner_frame(
-            forecast,
-            model_version=version.version if version is not None else "",
-            run_id=model_run_id or "",
-        )
-        first = forecast.spec.frequency.label(forecast.frame["period"].min())
-        out_dir = Path(cfg.output.dir)
-        dated = write_planner_csv(table, out_dir / first / "forecast.csv")
-        tracker.log_file(dated, "forecast")
-        latest = write_planner_csv(table, out_dir / cfg.output.latest)
-        tracker.client.set_tag(active.info.run_id, "forecast_csv", str(dated))
+        tables, first, notes = forecast_tables(forecaster, panel, cfg, future, stamp)
+        if notes:
+            tracker.log_text("\n\n".join(notes), "forecast/demand_notes.txt")
+        tracker.log_metrics(demand_metrics(tables, first))
+        written = write_tables(tables, Path(cfg.output.dir), first, str(cfg.output.latest), tracker)
+        tracker.client.set_tag(active.info.run_id, "forecast_csv", str(written[0]))
+    table = tables[FORECAST_FILE]
+    dated, latest = written[0], Path(cfg.output.dir) / str(cfg.output.latest)
     report(f"Forecast of {len(table)} rows from model {label}: {dated}")
+    for path in written[1:]:
+        report(f"Also written: {path}")
     report(f"Latest forecast: {latest}")
     return EXIT_OK
+
+
+def forecast_tables(
+    forecaster: Forecaster,
+    panel: Panel,
+    cfg: DictConfig,
+    future: Any,
+    stamp: dict[str, Any],
+) -> tuple[dict[str, pd.DataFrame], str, list[str]]:
+    """The tables to write, by file name (``forecast.csv`` first), the label of the first
+    forecast period (the dated folder) and the demand step's notes."""
+    horizon = int(cfg.output.horizon)
+    nodes = None
+    if isinstance(forecaster, ReconciledForecaster):
+        nodes = forecaster.predict_all(horizon, exog=future)
+        forecast = forecaster.bottom(nodes)
+    else:
+        forecast = forecaster.predict(horizon, exog=future)
+    freq = forecast.spec.frequency
+    tables = {FORECAST_FILE: planner_frame(forecast, **stamp)}
+    if nodes is not None:
+        structure = forecaster.structure()
+        tables["forecast_all_levels.csv"] = all_levels_frame(nodes, structure, **stamp)
+    demand = demand_outputs(cfg.demand, forecast, panel)
+    for note in demand.notes:
+        report(note)
+    if demand.openings is not None:
+        tables["openings.csv"] = openings_frame(demand.openings, freq, **stamp)
+    if demand.gap is not None and demand.gap_freq is not None:
+        tables["supply_gap.csv"] = supply_gap_frame(demand.gap, demand.gap_freq, **stamp)
+        counts = demand.gap["assessment"].value_counts().to_dict()
+        report(f"Supply gap: {len(demand.gap)} cells; {counts}")
+    return tables, freq.label(forecast.frame["period"].min()), demand.notes
+
+
+def demand_metrics(tables: dict[str, pd.DataFrame], first: str) -> dict[str, float]:
+    """Headline numbers of the demand tables for tracking across cycles: openings and
+    their parts in the first forecast period, and supply-gap cells per class."""
+    out: dict[str, float] = {}
+    openings = tables.get("openings.csv")
+    if openings is not None:
+        rows = openings.loc[openings["period"] == first]
+        for column in ("openings", "expansion", "replacement", "realised_hiring"):
+            out[f"{column}_first_period"] = float(rows[column].sum())
+    gap = tables.get("supply_gap.csv")
+    if gap is not None:
+        for kind, count in gap["assessment"].value_counts().items():
+            out[f"gap_cells_{str(kind).replace(' ', '_')}"] = float(count)
+    return out
+
+
+def latest_name(file: str, latest: str) -> str:
+    """The latest copy of ``file``: ``latest.csv`` for the forecast, ``latest_openings.csv``
+    (the stem of ``output.latest`` + ``_`` + the table's suffix) for the others."""
+    if file == FORECAST_FILE:
+        return latest
+    stem, dot, ext = latest.rpartition(".")
+    return f"{stem}_{EXTRA_FILES[file]}.{ext}" if dot else f"{latest}_{EXTRA_FILES[file]}"
+
+
+def write_tables(
+    tables: dict[str, pd.DataFrame], out_dir: Path, first: str, latest: str, tracker: Any
+) -> list[Path]:
+    """Write every table to ``<out_dir>/<first>/`` and its latest copy, as one batch.
+
+    All files are staged first; the dated files are renamed into place and logged, then
+    the latest copies (``latest.csv`` last). A ``latest_*`` file of a table not produced
+    this time is removed at the end. Returns the dated paths, forecast first.
+    """
+    dated = {name: out_dir / first / name for name in tables}
+    newest = {name: out_dir / latest_name(name, latest) for name in tables}
+    with CsvBatch() as batch:
+        for name, table in tables.items():
+            batch.add(table, dated[name])
+            batch.add(table, newest[name])
+        batch.commit(dated.values())
+        for path in dated.values():
+            tracker.log_file(path, "forecast")
+        batch.commit([newest[n] for n in reversed(list(tables))])
+    for name in EXTRA_FILES.keys() - tables.keys():
+        (out_dir / latest_name(name, latest)).unlink(missing_ok=True)
+    return list(dated.values())
 
 
 def _run_of(uri: str) -> str | None:

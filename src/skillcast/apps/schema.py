@@ -1,12 +1,13 @@
 """Structured configs of the apps, registered in Hydra's ConfigStore.
 
 ``train_schema`` and ``forecast_schema`` type the top of ``train.yaml`` and
-``forecast.yaml``; the fixed groups (``data``, ``backtest``, ``tracking``, ``output``) are
-typed through their fields. Options of the ``model`` and ``features`` groups build
-objects from ``_target_``. Each such option lists its schema first in its defaults list
-(``/schema/model@_here_: <option>``); the schema is generated from the signature of the
-class or function the option names, so a mistyped parameter or a value of the wrong
-type stops Hydra while it composes the config, before any data is read. An option whose
+``forecast.yaml``; the fixed groups (``data``, ``backtest``, ``reconcile``, ``tracking``,
+``output``, ``demand``) are typed through their fields. Options of the ``model`` and
+``features`` groups build objects from ``_target_``. Each such option lists its schema
+first in its defaults list (``/schema/model@_here_: <option>``); the schema is generated
+from the signature of the class or function the option names, so a mistyped parameter
+or a value of the wrong type stops Hydra while it composes the config, before any data
+is read. An option whose
 class cannot be imported yet gets an open schema holding only its ``_target_``.
 
 Importing this module registers the schemas and the resolvers ``skillcast.cwd`` (the
@@ -81,6 +82,11 @@ class DataConf:
     future_exog: Any = None
     max_series: int | None = None  # keep the first N series (quick runs, tests)
     until: str | None = None  # drop periods after this one (replay what was known then)
+    # companions of the data used by the demand group: graduates entering the labour
+    # market (a CSV/Parquet path or a _target_ building a DataFrame; null: none) and
+    # annual replacement rates ("default": the shipped table; a path; null: none)
+    supply: Any = None
+    replacement_rates: Any = "default"
 
 
 @dataclass
@@ -89,6 +95,38 @@ class BacktestConf:
     n_windows: int = 3
     step: int = 1
     refit: bool = True
+
+
+@dataclass
+class ReconcileConf:
+    """Coherent forecasts across the hierarchy (see skillcast.apps.reconciled)."""
+
+    method: str = "mint_shrink"  # mint_shrink, wls_var, wls_struct, ols, bottom_up, none
+    nonnegative: bool = True
+    hold_intermittent: bool = True  # intermittent/lumpy bottom series keep their base forecast
+    residual_windows: int = 8  # one-step origins whose errors estimate MinT's covariance
+    # grouping columns per aggregation level ([] = city total); the bottom is always added
+    aggregations: list[list[str]] = field(
+        default_factory=lambda: [[], ["sector"], ["occupation_major"], ["level"]]
+    )
+
+
+@dataclass
+class DemandConf:
+    """Openings (expansion + replacement) and the supply gap written after a forecast."""
+
+    enabled: bool = True
+    replacement_rates: Any = "${data.replacement_rates}"
+    supply: Any = "${data.supply}"
+    supply_freq: str | None = None  # the supply table's frequency when it differs
+    hiring_adjustment: Any = None  # declared -> realised: a number, a CSV path or a mapping
+    hiring_by: str = "sector"  # the column the hiring factors are keyed on
+    expansion: str = "auto"  # auto (annual when a year has several periods), period, annual
+    conversion: str = "linear"  # annual rates to per-period rates: linear or compound
+    by: list[str] = field(default_factory=lambda: ["occupation", "level"])
+    shortage_ratio: float = 1.1
+    surplus_ratio: float = 0.9
+    interval_level: int | None = 80  # the openings interval that sets "likely"/"possible"
 
 
 @dataclass
@@ -118,6 +156,7 @@ class TrainConfig:
     features: Any = MISSING
     model: Any = MISSING
     backtest: BacktestConf = MISSING
+    reconcile: ReconcileConf = MISSING
     tracking: TrackingConf = MISSING
     output: OutputConf = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
@@ -132,6 +171,7 @@ class ForecastConfig:
     data: DataConf = MISSING
     tracking: TrackingConf = MISSING
     output: OutputConf = MISSING
+    demand: DemandConf = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     # an alias, a version number, or a model URI (runs:/<run_id>/model); not named
     # "model", which would clash with the model config group

@@ -8,7 +8,9 @@ One run of the retraining cycle:
    hash, stop with exit 0 (``force=true`` retrains anyway);
 4. in an MLflow run (nested under the sweep's parent run in a multirun): log the resolved
    config, parameters and dataset, backtest, log the scores (overall and per horizon
-   step), the backtest table and plot, fit the final model on all data, log it with its
+   step), the backtest table and plot, and -- when the forecasts are reconciled
+   (``reconcile.method`` other than ``none``) -- the accuracy per hierarchy level before
+   and after reconciliation; fit the final model on all data, log it with its
    signature, register a version, log the forecast CSV;
 5. promote the version to ``champion`` if it beats the champion (see
    :mod:`skillcast.apps.gate`), otherwise alias it ``challenger`` and exit 3.
@@ -35,6 +37,13 @@ from sklearn.base import clone
 
 from skillcast.apps import schema
 from skillcast.apps.gate import Decision, check_metric, decide
+from skillcast.apps.level_backtest import (
+    LevelBacktest,
+    accuracy_by_level,
+    level_backtest,
+    level_metrics,
+)
+from skillcast.apps.reconciled import ReconciledForecaster
 from skillcast.apps.runtime import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -60,7 +69,7 @@ from skillcast.panel import Panel
 log = logging.getLogger("skillcast.train")
 
 # the config sections that define a model version (with the data fingerprint)
-MODEL_SECTIONS = ("model", "backtest", "promotion", "seed", "data_spec")
+MODEL_SECTIONS = ("model", "reconcile", "backtest", "promotion", "seed", "data_spec")
 _CODES: list[int] = []  # exit codes of the jobs run by this process (several in a multirun)
 
 
@@ -81,6 +90,7 @@ def _train(cfg: DictConfig, sweep_key: str | None) -> int:
         raise SkillcastConfigError(
             f"model builds a {type(model).__name__}, not a skillcast Forecaster."
         )
+    model = with_reconciliation(model, cfg.reconcile)
     panel = load_data(cfg.data)  # nothing is read before the config is known to be good
     future = load_future_exog(cfg.data, panel)
     fp = fingerprint(panel)
@@ -111,7 +121,10 @@ def _train(cfg: DictConfig, sweep_key: str | None) -> int:
         tracking.TAG_CONFIG: chash,
         "model_class": type(model).__name__,
         "data": str(cfg.data.name),
+        "reconcile": str(cfg.reconcile.method),
     }
+    if isinstance(model, ReconciledForecaster):
+        tags["base_model_class"] = type(model.forecaster).__name__
     run_name = f"train {type(model).__name__} {fp.last}"
     with tracker.run(run_name, parent_run_id=parent, tags=tags) as active:
         run_id = active.info.run_id
@@ -141,10 +154,12 @@ def _logged_run(
     )  # fmt: skip
 
     bt = cfg.backtest
-    result = backtest(model, panel, bt.horizon, bt.n_windows, step=bt.step, refit=bt.refit)
+    result, levels = run_backtest(model, panel, cfg)
     metric = cfg.promotion.metric
     score = log_backtest(tracker, result, metric)
     report(f"Backtest {metric} = {score:.6g} ({bt.n_windows} window(s), horizon {bt.horizon})")
+    if levels is not None:
+        log_levels(tracker, levels)
 
     final = clone(model).fit(panel)
     forecast = final.predict(cfg.output.horizon, exog=future)
@@ -181,6 +196,52 @@ def _logged_run(
         rescorer(tracker, panel, cfg, metric),
     )
     return move_alias(tracker, version, decision, run_id)
+
+
+def with_reconciliation(model: Forecaster, reconcile: DictConfig) -> Forecaster:
+    """``model`` wrapped in a :class:`ReconciledForecaster` unless ``reconcile.method`` is
+    ``none``."""
+    if reconcile.method == "none":
+        return model
+    return ReconciledForecaster(
+        model,
+        method=str(reconcile.method),
+        aggregations=[list(a) for a in reconcile.aggregations],
+        nonnegative=bool(reconcile.nonnegative),
+        hold_intermittent=bool(reconcile.hold_intermittent),
+        residual_windows=int(reconcile.residual_windows),
+    )
+
+
+def run_backtest(
+    model: Forecaster, panel: Panel, cfg: DictConfig
+) -> tuple[BacktestResult, LevelBacktest | None]:
+    """The backtest the gate scores: of the bottom series as published (reconciled when
+    ``model`` reconciles, with every level's base and reconciled forecasts alongside)."""
+    bt = cfg.backtest
+    if isinstance(model, ReconciledForecaster):
+        levels = level_backtest(model, panel, bt.horizon, bt.n_windows, bt.step, bt.refit)
+        if set(levels.methods_used) != {model.method}:
+            report(
+                f"Reconciliation fell back to wls_struct in some windows (too few residuals):"
+                f" {levels.methods_used}",
+                logging.WARNING,
+            )
+        return levels.bottom, levels
+    return backtest(model, panel, bt.horizon, bt.n_windows, step=bt.step, refit=bt.refit), None
+
+
+def log_levels(tracker: Any, levels: LevelBacktest) -> pd.DataFrame:
+    """Log accuracy per hierarchy level, base and reconciled: a table and metrics."""
+    table = accuracy_by_level(levels)
+    tracker.log_csv(table, "backtest/accuracy_by_level.csv")
+    tracker.log_metrics(level_metrics(table))
+    bottom = table.loc[table["aggregation"] == "bottom"].set_index("forecast")
+    report(
+        f"Reconciliation ({levels.method}): bottom MASE {bottom.loc['base', 'mase']:.4g} (base)"
+        f" -> {bottom.loc['reconciled', 'mase']:.4g} (reconciled)"
+    )
+    return table
 
 
 def log_backtest(tracker: Any, result: BacktestResult, metric: str) -> float:
@@ -220,10 +281,7 @@ def rescorer(tracker: Any, panel: Panel, cfg: DictConfig, metric: str) -> Callab
     def rescore(version: Any) -> float:
         uri = f"models:/{tracker.model_name}/{version.version}"
         forecaster = tracker.load_pyfunc(uri).unwrap_python_model().forecaster
-        bt = cfg.backtest
-        result = backtest(
-            clone(forecaster), panel, bt.horizon, bt.n_windows, step=bt.step, refit=bt.refit
-        )
+        result, _ = run_backtest(clone(forecaster), panel, cfg)
         return float(evaluate(result)[metric].iloc[0])
 
     return rescore

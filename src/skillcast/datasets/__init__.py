@@ -1,5 +1,6 @@
-"""Datasets: a synthetic Hai Phong-like generator, the bundled sample, enterprise-report
-aggregation and a real Eurostat occupation x education extract reader."""
+"""Datasets: a synthetic Hai Phong-like generator, the bundled sample and its graduate
+supply table, enterprise-report aggregation and a real Eurostat occupation x education
+extract reader."""
 
 from skillcast.datasets.eurostat import (
     EUROSTAT_SPEC,
@@ -8,7 +9,13 @@ from skillcast.datasets.eurostat import (
     read_eurostat_extract,
 )
 from skillcast.datasets.reports import ReportAggregation, aggregate_reports, statutory_deadline
-from skillcast.datasets.sample import SAMPLE_SEED, SAMPLE_SPEC, load_sample, sample_spec
+from skillcast.datasets.sample import (
+    SAMPLE_SEED,
+    SAMPLE_SPEC,
+    load_sample,
+    load_sample_supply,
+    sample_spec,
+)
 from skillcast.datasets.synthetic import make_hai_phong_like
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "build_eurostat_extract",
     "load_eurostat_extract",
     "load_sample",
+    "load_sample_supply",
     "make_hai_phong_like",
     "read_eurostat_extract",
     "sample_spec",

@@ -1,6 +1,6 @@
 """Command line for the datasets: rebuild the bundled sample, derive the Eurostat extract.
 
-Usage: ``python -m skillcast.datasets rebuild-sample [--out PATH]`` or
+Usage: ``python -m skillcast.datasets rebuild-sample [--out PATH] [--supply-out PATH]`` or
 ``python -m skillcast.datasets eurostat-extract SOURCE OUT``.
 """
 
@@ -10,15 +10,20 @@ import argparse
 from pathlib import Path
 
 from skillcast.datasets.eurostat import SOURCE_CREDIT, build_eurostat_extract
-from skillcast.datasets.sample import write_sample
+from skillcast.datasets.sample import write_sample, write_sample_supply
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; returns the process exit status."""
     parser = argparse.ArgumentParser(prog="python -m skillcast.datasets")
     commands = parser.add_subparsers(dest="command", required=True)
-    rebuild = commands.add_parser("rebuild-sample", help="regenerate the bundled sample")
-    rebuild.add_argument("--out", type=Path, default=None, help="write here instead")
+    rebuild = commands.add_parser(
+        "rebuild-sample", help="regenerate the bundled sample and its supply table"
+    )
+    rebuild.add_argument("--out", type=Path, default=None, help="write the sample here instead")
+    rebuild.add_argument(
+        "--supply-out", type=Path, default=None, help="write the supply table here instead"
+    )
     extract = commands.add_parser("eurostat-extract", help="derive the lfsa_egised extract")
     extract.add_argument("source", type=Path, help="lfsa_egised_long.csv.gz")
     extract.add_argument("out", type=Path, help="extract CSV to write")
@@ -26,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rebuild-sample":
         path = write_sample(args.out)
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+        if args.out is None or args.supply_out is not None:  # drawn from the bundled sample
+            supply = write_sample_supply(args.supply_out)
+            print(f"wrote {supply} ({supply.stat().st_size:,} bytes)")
     else:
         frame = build_eurostat_extract(args.source)
         frame.to_csv(args.out, index=False, lineterminator="\n")

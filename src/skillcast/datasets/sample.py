@@ -1,8 +1,10 @@
 """The bundled Hai Phong-like sample panel: :func:`load_sample` and :data:`SAMPLE_SPEC`.
 
 The sample is ``make_hai_phong_like(seed=SAMPLE_SEED)``, semi-annual 2015-H1..2025-H2,
-stored as ``data/hai_phong_sample.csv.gz`` (described in ``data/DATA_CARD.md``).
-Regenerate it, byte for byte, with::
+stored as ``data/hai_phong_sample.csv.gz``; its synthetic graduate supply,
+``make_supply_table(load_sample(), seed=SAMPLE_SEED)`` (2015-H1..2030-H2), is stored as
+``data/hai_phong_supply.csv.gz`` and read by :func:`load_sample_supply` (both described
+in ``data/DATA_CARD.md``). Regenerate both, byte for byte, with::
 
     python -m skillcast.datasets rebuild-sample
 """
@@ -25,6 +27,8 @@ SAMPLE_FREQ = "6M"
 SAMPLE_START = "2015"
 SAMPLE_END = "2025"
 SAMPLE_FILE = "hai_phong_sample.csv.gz"
+SUPPLY_FILE = "hai_phong_supply.csv.gz"
+SUPPLY_HORIZON = 10  # half-years of supply after the sample's last period (to 2030-H2)
 
 SAMPLE_SPEC = PanelSpec(
     period="period",
@@ -41,11 +45,12 @@ SAMPLE_SPEC = PanelSpec(
 
 # codes such as "0110" or "L0" must stay text; the period labels are parsed by load_panel
 _TEXT_COLUMNS = {"period": str, "sector": str, "occupation": str, "level": str}
+_SUPPLY_TEXT = {"period": str, "occupation": str, "level": str}
 
 
-def sample_path() -> Path:
-    """Location of the bundled sample file inside the installed package."""
-    return Path(str(resources.files("skillcast.datasets") / "data" / SAMPLE_FILE))
+def sample_path(name: str = SAMPLE_FILE) -> Path:
+    """Location of a bundled data file (default: the sample) inside the installed package."""
+    return Path(str(resources.files("skillcast.datasets") / "data" / name))
 
 
 def generate_sample() -> pd.DataFrame:
@@ -87,10 +92,49 @@ def sample_spec(target: str = "employment") -> PanelSpec:
     )
 
 
+def generate_sample_supply() -> pd.DataFrame:
+    """A fresh draw of the sample's supply table (what the bundled file holds).
+
+    ``make_supply_table`` on the bundled sample with seed :data:`SAMPLE_SEED`, periods as
+    text labels (``2026-H1``), occupation and level codes as text.
+    """
+    from skillcast.demand import make_supply_table  # the demand layer loads on use only
+
+    panel = load_sample()
+    table = make_supply_table(panel, seed=SAMPLE_SEED, horizon=SUPPLY_HORIZON)
+    table["period"] = panel.freq.labels(pd.PeriodIndex(table["period"]))
+    return table
+
+
+def load_sample_supply() -> pd.DataFrame:
+    """The bundled synthetic graduate supply that goes with the sample.
+
+    Graduates entering the labour market by occupation (VSCO unit group, or sub-major
+    group ``"24"``) x training level (``L1``..``L4``) x half-year, 2015-H1..2030-H2,
+    deliberately out of step with the sample's demand (see
+    :func:`skillcast.demand.make_supply_table`). Columns ``occupation``, ``level``,
+    ``period`` (text labels), ``graduates`` (int64); 3,712 rows. Synthetic: never use it
+    to inform a decision about Hai Phong.
+    """
+    frame = pd.read_csv(sample_path(SUPPLY_FILE), dtype=_SUPPLY_TEXT)
+    frame["graduates"] = frame["graduates"].astype("int64")
+    return frame
+
+
 def write_sample(path: str | Path | None = None) -> Path:
     """Write the sample as gzip CSV with a fixed header, so rebuilds are byte-identical."""
     path = Path(path) if path is not None else sample_path()
-    text = generate_sample().to_csv(index=False, lineterminator="\n")
+    return _write_gzip_csv(generate_sample(), path)
+
+
+def write_sample_supply(path: str | Path | None = None) -> Path:
+    """Write the sample's supply table the same way (regenerate the sample first)."""
+    path = Path(path) if path is not None else sample_path(SUPPLY_FILE)
+    return _write_gzip_csv(generate_sample_supply(), path)
+
+
+def _write_gzip_csv(frame: pd.DataFrame, path: Path) -> Path:
+    text = frame.to_csv(index=False, lineterminator="\n")
     buffer = io.BytesIO()
     # mtime=0 and no file name in the gzip header: the bytes depend on the data only
     with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:

@@ -1,0 +1,56 @@
+"""Planner CSVs: stable, Excel-friendly tables of forecasts, openings and supply gaps.
+
+Tables: :func:`planner_frame` (``forecast.csv``, one row per bottom series and period),
+:func:`all_levels_frame` (``forecast_all_levels.csv``: every aggregation level),
+:func:`openings_frame` (``openings.csv``) and :func:`supply_gap_frame`
+(``supply_gap.csv``). Files are UTF-8 with a byte-order mark so Excel shows Vietnamese
+diacritics; text cells that a spreadsheet would read as a formula are prefixed with a
+single quote; writes are atomic: one file with :func:`write_planner_csv`, several as one
+with :class:`CsvBatch`.
+
+Modules: ``forecast_tables`` (forecast.csv, forecast_all_levels.csv), ``demand_tables``
+(openings.csv, supply_gap.csv) and ``files`` (encoding, formula neutralising, atomic
+writes).
+"""
+
+from skillcast.outputs import files
+from skillcast.outputs.demand_tables import (
+    OPENINGS_COLUMNS,
+    SUPPLY_GAP_COLUMNS,
+    openings_frame,
+    supply_gap_frame,
+)
+from skillcast.outputs.files import (
+    ENCODING,
+    CsvBatch,
+    atomic_write,
+    neutralise_formulas,
+    write_csv,
+    write_planner_csv,
+)
+from skillcast.outputs.forecast_tables import (
+    ALL_LEVELS_COLUMNS,
+    PLANNER_COLUMNS,
+    all_levels_frame,
+    planner_frame,
+    rounded_bounds,
+)
+
+__all__ = [
+    "ALL_LEVELS_COLUMNS",
+    "ENCODING",
+    "OPENINGS_COLUMNS",
+    "PLANNER_COLUMNS",
+    "SUPPLY_GAP_COLUMNS",
+    "CsvBatch",
+    "all_levels_frame",
+    "atomic_write",
+    "files",
+    "neutralise_formulas",
+    "openings_frame",
+    "planner_frame",
+    "rounded_bounds",
+    "supply_gap_frame",
+    "write_csv",
+    "write_planner_csv",
+]
