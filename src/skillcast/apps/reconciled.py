@@ -212,10 +212,10 @@ class LevelCalibrated(Forecaster):
         return self.forecaster_.predict(horizon, exog=exog)
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:  # pragma: no cover
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} fits whole panels: call fit(panel)")
 
     def _predict_dense(self, horizon: int, exog: Any) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} predicts whole panels: call predict(horizon)")
 
 
 class ReconciledForecaster(Forecaster):
@@ -350,10 +350,10 @@ class ReconciledForecaster(Forecaster):
 
     # the protocol's dense hooks are not used: fit and predict work on whole panels
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:  # pragma: no cover
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} fits whole panels: call fit(panel)")
 
     def _predict_dense(self, horizon: int, exog: Any) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} predicts whole panels: call predict(horizon)")
 
 
 def one_step_errors(

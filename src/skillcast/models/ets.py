@@ -15,6 +15,7 @@ support a form is fitted with a simpler one.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,11 +59,13 @@ def information_criterion(
 class _SmoothingForecaster(Forecaster):
     """Shared fitting: search each candidate form, pick one per series, keep its states."""
 
+    @abstractmethod
     def _candidates(self) -> list[EtsForm]:
-        raise NotImplementedError
+        """The forms to search."""
 
+    @abstractmethod
     def _select(self, lik: np.ndarray, crit: np.ndarray, forms: list[EtsForm]) -> np.ndarray:
-        raise NotImplementedError
+        """Index of the chosen form per series, from likelihoods and criteria."""
 
     def _season_length(self, panel: Panel) -> int:
         m = panel.freq.season_length if self.season_length is None else int(self.season_length)
