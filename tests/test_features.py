@@ -344,3 +344,20 @@ def test_default_and_minimal_feature_sets():
     minimal = make_minimal_features(4).fit(tiny_panel())
     lags = [f"lag_{k}" for k in range(1, 9)]
     assert minimal.get_feature_names_out() == [*lags, "season", "trend", "horizon_step"]
+
+
+def test_known_driver_growth_is_the_log_ratio_target_over_origin():
+    df = pd.DataFrame(
+        {
+            "occupation": ["a"] * 4,
+            "period": ["2020-H1", "2020-H2", "2021-H1", "2021-H2"],
+            "employment": [1.0, 2.0, 3.0, 4.0],
+            "port": [100.0, 110.0, 121.0, 0.0],
+        }
+    )
+    panel = load_panel(df, PanelSpec(keys=("occupation",), known_exog=("port",), taxonomies={}))
+    builder = ExogenousFeatures(known_growth=True).fit(panel)
+    assert builder.get_feature_names_out() == ["exog_known_port", "exog_known_port_growth"]
+    out = builder.transform(panel, [0, 1], 2)
+    np.testing.assert_allclose(out[:, 0], [121.0, 0.0])
+    np.testing.assert_allclose(out[:, 1], [np.log(1.21), np.nan])  # a zero driver: no growth

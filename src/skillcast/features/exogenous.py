@@ -5,11 +5,16 @@ name                     meaning                                                
 =======================  =====================================================  ================
 ``exog_known_<c>``       known driver ``c`` (``PanelSpec.known_exog``) at the   origin + step
                          target period
+``exog_known_<c>_growth`` ``log(c[origin + step] / c[origin])`` (with           origin, origin
+                         ``known_growth=True``): the driver's planned growth    + step
 ``exog_obs_<c>_lag_k``   observed driver ``c`` (``PanelSpec.observed_exog``)    origin - k + 1
                          at ``origin - k + 1`` (``lag_1``: at the origin)
 =======================  =====================================================  ================
 
-A known driver's value at a target period inside the panel comes from the panel (NaN
+The growth column lets a tree model respond to a planned path above anything it saw in
+training: a level it never saw falls in its top bin, a growth rate usually does not.
+It needs positive drivers (volumes, money); other values give NaN. A known driver's
+value at a target period inside the panel comes from the panel (NaN
 where the series has no row there); beyond the panel's last period it comes from the
 ``exog`` frame passed to ``transform``: long format with ``period``, the driver columns
 and any subset of the panel's key columns (none for a city-wide driver, which then
@@ -35,14 +40,17 @@ class ExogenousFeatures(FeatureBuilder):
     Args:
         observed_lags: lags (counted back from the origin, ``1`` = the origin itself)
             at which each observed-only driver is read.
+        known_growth: also give each known driver's log growth from the origin to the
+            target period (``exog_known_<c>_growth``).
 
     The drivers come from the panel's spec at ``fit``: every ``known_exog`` column
     gives ``exog_known_<c>``, every ``observed_exog`` column ``exog_obs_<c>_lag_<k>``
     for each ``k`` in ``observed_lags``. A panel without drivers gives no columns.
     """
 
-    def __init__(self, observed_lags: tuple[int, ...] = (1,)) -> None:
+    def __init__(self, observed_lags: tuple[int, ...] = (1,), known_growth: bool = False) -> None:
         self.observed_lags = observed_lags
+        self.known_growth = known_growth
 
     def _fit(self, panel: Panel) -> None:
         self.observed_lags_ = check_positive_ints(
@@ -50,9 +58,12 @@ class ExogenousFeatures(FeatureBuilder):
         )
         self.known_ = tuple(panel.spec.known_exog)
         self.observed_ = tuple(panel.spec.observed_exog)
-        self.feature_names_out_ = [f"exog_known_{c}" for c in self.known_] + [
-            f"exog_obs_{c}_lag_{k}" for c in self.observed_ for k in self.observed_lags_
-        ]
+        growth = [f"exog_known_{c}_growth" for c in self.known_] if self.known_growth else []
+        self.feature_names_out_ = (
+            [f"exog_known_{c}" for c in self.known_]
+            + growth
+            + [f"exog_obs_{c}_lag_{k}" for c in self.observed_ for k in self.observed_lags_]
+        )
 
     def _columns(
         self, arrays: PanelArrays, origins: np.ndarray, step: int, exog: pd.DataFrame | None
@@ -65,6 +76,15 @@ class ExogenousFeatures(FeatureBuilder):
                 "with: transform panels loaded with the same PanelSpec."
             )
         columns = [self._known(arrays, c, origins, step, exog) for c in self.known_]
+        if self.known_growth:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                columns += [
+                    np.log(np.where(target > 0, target, np.nan))
+                    - np.log(np.where(at_origin > 0, at_origin, np.nan))
+                    for target, at_origin in zip(
+                        list(columns), (arrays.gather(c, origins) for c in self.known_), strict=True
+                    )
+                ]
         for c in self.observed_:
             columns += [arrays.gather(c, origins - k + 1) for k in self.observed_lags_]
         return columns

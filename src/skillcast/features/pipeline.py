@@ -188,7 +188,7 @@ def make_default_features(panel_or_season_length: Panel | int) -> FeaturePipelin
             SeasonTrend(),
             StaticFeatures(**roles, missing=missing),
             HierarchyFeatures(**roles, missing=missing),
-            ExogenousFeatures(),
+            ExogenousFeatures(known_growth=True),
             SeriesAge(),
         ]
     )
