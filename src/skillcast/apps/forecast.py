@@ -29,7 +29,6 @@ When the latest data differs from the data the model was trained on (its
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +37,11 @@ import pandas as pd
 from omegaconf import DictConfig
 from sklearn.base import clone
 
-from skillcast.apps import schema
 from skillcast.apps.reconciled import ReconciledForecaster
 from skillcast.apps.runtime import (
     EXIT_OK,
     check_config,
-    combined_exit,
+    console_main,
     fingerprint,
     flatten,
     guarded,
@@ -240,13 +238,7 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console script ``skillcast-forecast``: exit 0 ok, 2 bad config, 4 bad data, 5 failed."""
-    schema.register()
-    _CODES.clear()
-    try:
-        _hydra_main()
-    except SystemExit as exc:  # Hydra exits 1 on a config it cannot compose
-        raise SystemExit(2 if exc.code == 1 else exc.code) from None
-    sys.exit(combined_exit(_CODES))
+    console_main(_hydra_main, _CODES)
 
 
 if __name__ == "__main__":

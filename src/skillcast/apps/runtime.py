@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,3 +233,20 @@ def combined_exit(codes: list[int]) -> int:
         return codes[0] if codes else EXIT_OK
     failures = [c for c in codes if c not in (EXIT_OK, EXIT_REFUSED)]
     return max(failures, default=EXIT_OK)
+
+
+def console_main(hydra_main: Callable[[], None], codes: list[int]) -> None:
+    """Run a Hydra entry point as a console script and exit with its jobs' code.
+
+    ``hydra_main`` appends each job's exit code to ``codes``. Hydra itself exits 1 on a
+    config it cannot compose; that is a bad config here (2).
+    """
+    from skillcast.apps import schema
+
+    schema.register()
+    codes.clear()
+    try:
+        hydra_main()
+    except SystemExit as exc:
+        raise SystemExit(2 if exc.code == 1 else exc.code) from None
+    sys.exit(combined_exit(codes))

@@ -22,7 +22,6 @@ no alias (exit 5, or 4/2 for data/config errors found late).
 from __future__ import annotations
 
 import logging
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,6 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
-from skillcast.apps import schema
 from skillcast.apps.gate import Decision, check_metric, decide
 from skillcast.apps.level_backtest import (
     LevelBacktest,
@@ -49,8 +47,8 @@ from skillcast.apps.runtime import (
     EXIT_REFUSED,
     build,
     check_config,
-    combined_exit,
     config_hash,
+    console_main,
     fingerprint,
     flatten,
     guarded,
@@ -318,13 +316,7 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console script ``skillcast-train``: exit codes as documented in runtime."""
-    schema.register()
-    _CODES.clear()
-    try:
-        _hydra_main()
-    except SystemExit as exc:  # Hydra exits 1 on a config it cannot compose
-        raise SystemExit(2 if exc.code == 1 else exc.code) from None
-    sys.exit(combined_exit(_CODES))
+    console_main(_hydra_main, _CODES)
 
 
 if __name__ == "__main__":
