@@ -24,8 +24,8 @@ test: lint
 # error), forecast, then show the head of the forecast, openings and supply-gap CSVs.
 run: $(STAMP)
 	$(BIN)/skillcast-train; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
-	$(BIN)/skillcast-forecast
-	@for f in latest.csv latest_openings.csv latest_supply_gap.csv; do \
+	$(BIN)/skillcast-forecast scenarios=sample
+	@for f in latest.csv latest_openings.csv latest_supply_gap.csv latest_scenarios.csv; do \
 		if [ -f forecasts/$$f ]; then echo; echo "== $(CURDIR)/forecasts/$$f"; \
 		head -n 6 forecasts/$$f; fi; done
 	@echo; echo "Every level (city total .. bottom): $(CURDIR)/forecasts/latest_all_levels.csv"

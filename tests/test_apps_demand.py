@@ -8,6 +8,7 @@ that change the project work on a copy of it (see ``test_apps.py`` for the regis
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from skillcast.apps import train as train_app
 from skillcast.apps.forecast import latest_name
 from skillcast.apps.level_backtest import accuracy_by_level, level_backtest, node_windows
 from skillcast.apps.reconciled import ReconciledForecaster, held_series, usable_aggregations
-from skillcast.apps.runtime import EXIT_FAILED, EXIT_OK, load_data
+from skillcast.apps.runtime import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load_data
 from skillcast.apps.skills_demand import demand_outputs, expansion_mode
 from skillcast.backtest import backtest
 from skillcast.datasets import load_sample
@@ -43,6 +44,7 @@ from skillcast.outputs import (
     files,
     openings_frame,
 )
+from skillcast.outputs.scenario_tables import SCENARIO_COLUMNS
 from skillcast.panel import Panel, PanelSpec, load_panel
 from skillcast.persistence import load_forecaster, save_forecaster
 
@@ -123,7 +125,7 @@ def panel(base: Path) -> Panel:
 
 @pytest.fixture
 def project(base: Path, scratch: Path, request: pytest.FixtureRequest) -> Path:
-    root = scratch / request.node.name
+    root = scratch / re.sub(r"\W", "_", request.node.name)  # Hydra overrides reject "["
     shutil.copytree(base, root, ignore=shutil.ignore_patterns("mlartifacts", "outputs"))
     return root
 
@@ -458,3 +460,84 @@ def test_clone_keeps_the_reconciliation_settings() -> None:
     model = ReconciledForecaster(SeasonalNaive(), method="ols", residual_windows=6)
     copy = clone(model)
     assert copy.get_params()["method"] == "ols" and copy.residual_windows == 6
+
+
+# ------------------------------------------------------------------ scenarios
+SCENARIO_FILES = ("forecast_scenarios.csv", "scenario_drivers.csv", "scenario_elasticities.csv")
+
+
+def test_scenarios_side_by_side_follow_the_elasticities(project: Path) -> None:
+    assert forecast_app.run(cfg("forecast", project, *FORECAST, "scenarios=sample")) == EXIT_OK
+    folder = project / "forecasts"
+    for name in SCENARIO_FILES:
+        assert (folder / "2026-H1" / name).read_bytes() == (
+            folder / latest_name(name, "latest.csv")
+        ).read_bytes()
+    table = read(folder / "latest_scenarios.csv")
+    assert list(table.columns) == list(SCENARIO_COLUMNS)
+    assert list(pd.unique(table["scenario"])) == ["baseline", "high", "low"]
+    # forecast.csv is the baseline scenario
+    planner = read(folder / "latest.csv")
+    base = table.loc[table["scenario"] == "baseline"].drop(columns="scenario")
+    pd.testing.assert_frame_equal(
+        base.drop(columns="created_at").reset_index(drop=True),
+        planner.drop(columns="created_at"),
+    )
+    # each scenario = baseline x exp(elasticity x log driver ratio), to rounding
+    drivers = read(folder / "latest_scenario_drivers.csv").set_index(["scenario", "period"])
+    elastic = read(folder / "latest_scenario_elasticities.csv")
+    assert set(elastic["status"]) <= {"estimated", "driver too smooth"}
+    beta = elastic.pivot(index="sector", columns="driver", values="elasticity").astype(float)
+    for name in ("high", "low"):
+        part = table.loc[table["scenario"] == name].reset_index(drop=True)
+        log_ratio = np.zeros(len(part))
+        for driver in beta.columns:
+            new = drivers.loc[[(name, p) for p in part["period"]], driver].to_numpy(dtype=float)
+            old = drivers.loc[[("baseline", p) for p in part["period"]], driver].to_numpy(
+                dtype=float
+            )
+            log_ratio += part["sector"].map(beta[driver]).to_numpy() * np.log(new / old)
+        want = numbers(base.reset_index(drop=True), "forecast") * np.exp(log_ratio)
+        np.testing.assert_allclose(numbers(part, "forecast"), want, rtol=2e-3, atol=1.0)
+    (run,) = runs(project, "forecast")[-1:]
+    last = table.loc[table["period"] == "2027-H2"]
+    for name in ("baseline", "high", "low"):
+        total = numbers(last.loc[last["scenario"] == name], "forecast").sum()
+        assert run.data.metrics[f"scenario_{name}_last_period"] == total
+    names = {a.path for a in client(project).list_artifacts(run.info.run_id, "forecast")}
+    assert {f"forecast/{n}" for n in SCENARIO_FILES} <= names
+    # a later run without scenarios leaves no stale scenario files among the latest
+    assert forecast_app.run(cfg("forecast", project, *FORECAST)) == EXIT_OK
+    for name in SCENARIO_FILES:
+        assert not (folder / latest_name(name, "latest.csv")).exists()
+
+
+def test_model_method_says_when_the_model_ignores_drivers(project: Path) -> None:
+    overrides = (*FORECAST, "scenarios=sample", "scenarios.method=model")
+    assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_OK
+    folder = project / "forecasts"
+    assert not (folder / "latest_scenario_elasticities.csv").exists()
+    table = read(folder / "latest_scenarios.csv")
+    sums = table.groupby("scenario")["forecast"].apply(lambda s: pd.to_numeric(s).sum())
+    assert sums.nunique() == 1  # seasonal naive on every node reads no driver
+    (run,) = runs(project, "forecast")[-1:]
+    path = client(project).download_artifacts(run.info.run_id, "forecast/notes.txt", str(project))
+    assert "reads no known driver" in Path(path).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "+scenarios.growth.high.gdp=0.05",  # not a driver of the data
+        "scenarios.reference=central",  # not one of the scenarios
+        "scenarios.method=guess",
+        "scenarios.growth.low.port_throughput_mt=-1.5",  # a fall of more than 100%
+        "scenarios.elasticities._target_=skillcast.models.Naive",
+    ],
+)
+def test_bad_scenario_config_fails_cleanly(project: Path, override: str) -> None:
+    folder = project / "forecasts"
+    before = snapshot(folder)
+    code = forecast_app.run(cfg("forecast", project, *FORECAST, "scenarios=sample", override))
+    assert code == EXIT_CONFIG
+    assert snapshot(folder) == before

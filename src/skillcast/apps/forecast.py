@@ -9,15 +9,19 @@ or ``model_ref=runs:/<run_id>/model``) through ``mlflow.pyfunc.load_model``, for
   when the model reconciles);
 * ``forecast_all_levels.csv``: every aggregation level (models that reconcile only);
 * ``openings.csv`` and ``supply_gap.csv``: job openings and the supply gap (the
-  ``demand`` group; each only when its inputs exist).
+  ``demand`` group; each only when its inputs exist);
+* ``forecast_scenarios.csv``, ``scenario_drivers.csv`` and ``scenario_elasticities.csv``:
+  forecasts under driver scenarios, their driver paths and the elasticities that link
+  them (the ``scenarios`` group, when it names scenarios; see
+  :mod:`skillcast.apps.scenario_outputs`).
 
 Each has a copy in ``<output.dir>``: ``<output.latest>`` (``latest.csv``) for the
 forecast and ``latest_<name>.csv`` for the others (``latest_all_levels.csv``,
-``latest_openings.csv``, ``latest_supply_gap.csv``). All files are written to temporary
-files first and renamed only when every one is written, the dated files first and
-``latest.csv`` last, so a failed run leaves every ``latest*`` file as it was. A
-``latest_<name>.csv`` this run does not produce is removed once the new files are in
-place, so the latest files always come from one run. The files are logged to an MLflow
+``latest_openings.csv``, ``latest_supply_gap.csv``, ``latest_scenarios.csv``, ...).
+All files are written to temporary files first and renamed only when every one is
+written, the dated files first and ``latest.csv`` last, so a failed run leaves every
+``latest*`` file as it was. A ``latest_<name>.csv`` this run does not produce is removed
+once the new files are in place, so the latest files always come from one run. The files are logged to an MLflow
 run of kind ``forecast``.
 
 When the latest data differs from the data the model was trained on (its
@@ -50,6 +54,12 @@ from skillcast.apps.runtime import (
     load_future_exog,
     report,
 )
+from skillcast.apps.scenario_outputs import (
+    forecast_exog,
+    scenario_metrics,
+    scenario_outputs,
+    scenario_paths,
+)
 from skillcast.apps.skills_demand import demand_outputs
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import Forecaster
@@ -60,6 +70,7 @@ from skillcast.outputs import (
     planner_frame,
     supply_gap_frame,
 )
+from skillcast.outputs.scenario_tables import drivers_frame, elasticities_frame, scenario_frame
 from skillcast.panel import Panel
 
 log = logging.getLogger("skillcast.forecast")
@@ -70,6 +81,9 @@ EXTRA_FILES = {
     "forecast_all_levels.csv": "all_levels",
     "openings.csv": "openings",
     "supply_gap.csv": "supply_gap",
+    "forecast_scenarios.csv": "scenarios",
+    "scenario_drivers.csv": "scenario_drivers",
+    "scenario_elasticities.csv": "scenario_elasticities",
 }
 _CODES: list[int] = []
 
@@ -129,8 +143,10 @@ def _forecast(cfg: DictConfig) -> int:
         future = load_future_exog(cfg.data, panel)
         tables, first, notes = forecast_tables(forecaster, panel, cfg, future, stamp)
         if notes:
-            tracker.log_text("\n\n".join(notes), "forecast/demand_notes.txt")
+            tracker.log_text("\n\n".join(notes), "forecast/notes.txt")
         tracker.log_metrics(demand_metrics(tables, first))
+        if "forecast_scenarios.csv" in tables:
+            tracker.log_metrics(scenario_metrics(tables["forecast_scenarios.csv"]))
         written = write_tables(tables, Path(cfg.output.dir), first, str(cfg.output.latest), tracker)
         tracker.client.set_tag(active.info.run_id, "forecast_csv", str(written[0]))
     table = tables[FORECAST_FILE]
@@ -150,8 +166,12 @@ def forecast_tables(
     stamp: dict[str, Any],
 ) -> tuple[dict[str, pd.DataFrame], str, list[str]]:
     """The tables to write, by file name (``forecast.csv`` first), the label of the first
-    forecast period (the dated folder) and the demand step's notes."""
+    forecast period (the dated folder) and the notes of the demand and scenario steps."""
     horizon = int(cfg.output.horizon)
+    paths = scenario_paths(cfg.scenarios, panel, horizon)
+    future, notes = forecast_exog(cfg.scenarios, paths, future)
+    for note in notes:
+        report(note)
     nodes = None
     if isinstance(forecaster, ReconciledForecaster):
         nodes = forecaster.predict_all(horizon, exog=future)
@@ -164,6 +184,7 @@ def forecast_tables(
         structure = forecaster.structure()
         tables["forecast_all_levels.csv"] = all_levels_frame(nodes, structure, **stamp)
     demand = demand_outputs(cfg.demand, forecast, panel)
+    notes += demand.notes
     for note in demand.notes:
         report(note)
     if demand.openings is not None:
@@ -172,7 +193,20 @@ def forecast_tables(
         tables["supply_gap.csv"] = supply_gap_frame(demand.gap, demand.gap_freq, **stamp)
         counts = demand.gap["assessment"].value_counts().to_dict()
         report(f"Supply gap: {len(demand.gap)} cells; {counts}")
-    return tables, freq.label(forecast.frame["period"].min()), demand.notes
+    if paths is not None:
+        scenarios = scenario_outputs(cfg.scenarios, paths, forecaster, forecast, panel, future)
+        table = scenario_frame(scenarios.forecasts, forecast, **stamp)
+        tables["forecast_scenarios.csv"] = table
+        tables["scenario_drivers.csv"] = drivers_frame(scenarios.paths, freq, **stamp)
+        if scenarios.elasticities is not None:
+            elasticities = elasticities_frame(scenarios.elasticities, **stamp)
+            tables["scenario_elasticities.csv"] = elasticities
+        notes += scenarios.notes
+        for note in scenarios.notes:
+            report(note)
+        for name, total in scenario_metrics(table).items():
+            report(f"{name}: {total:,.0f}")
+    return tables, freq.label(forecast.frame["period"].min()), notes
 
 
 def demand_metrics(tables: dict[str, pd.DataFrame], first: str) -> dict[str, float]:

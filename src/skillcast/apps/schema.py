@@ -130,6 +130,18 @@ class DemandConf:
 
 
 @dataclass
+class ScenariosConf:
+    """Forecasts under driver scenarios (see skillcast.apps.scenario_outputs)."""
+
+    # scenario -> driver -> annual growth rate (0.07 = 7% a year); null = no scenarios
+    growth: Any = None
+    reference: str = "baseline"  # the scenario forecast.csv stands for
+    method: str = "elasticity"  # elasticity (any model) or model (the model re-forecasts)
+    seasonal: Any = "auto"  # drivers whose path repeats last year's seasonal pattern
+    elasticities: Any = None  # a _target_ node building DriverElasticities (null: defaults)
+
+
+@dataclass
 class TrackingConf:
     uri: str = MISSING
     artifact_location: str | None = None  # used when the experiment is created
@@ -172,6 +184,7 @@ class ForecastConfig:
     tracking: TrackingConf = MISSING
     output: OutputConf = MISSING
     demand: DemandConf = MISSING
+    scenarios: ScenariosConf = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     # an alias, a version number, or a model URI (runs:/<run_id>/model); not named
     # "model", which would clash with the model config group

@@ -1,0 +1,137 @@
+"""The ``scenarios`` config group: forecasts under driver scenarios beside forecast.csv.
+
+A scenario is an annual growth rate for each known-in-advance driver of the data
+(:mod:`skillcast.scenarios`); ``scenarios.growth`` names them (``null``: no scenarios).
+``forecast.csv`` is the ``reference`` scenario: when the data gives no future driver
+values (``data.future_exog``), the forecast reads the reference scenario's path, so a
+model that uses drivers can forecast at all. Each scenario's forecast then comes from
+``method``:
+
+* ``elasticity`` (the default; any model): the reference forecast scaled by the
+  employment elasticities of :class:`~skillcast.elasticities.DriverElasticities`
+  (``scenarios.elasticities``), estimated on the data or supplied as a table. Written
+  beside: ``scenario_elasticities.csv``.
+* ``model``: the model forecasts again with each path (it must read the drivers; when
+  every scenario comes out the same, a note says the model ignores them).
+
+Written beside forecast.csv: ``forecast_scenarios.csv`` and ``scenario_drivers.csv``
+(the driver paths). Reconciled models give scenario forecasts of the bottom series; the
+elasticity method keeps them coherent when added up, since every total is a sum of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from skillcast.apps.runtime import build
+from skillcast.elasticities import DriverElasticities
+from skillcast.errors import SkillcastConfigError
+from skillcast.models.base import Forecast, Forecaster
+from skillcast.panel import Panel
+from skillcast.scenarios import SCENARIO, ScenarioPaths, forecast_scenarios, make_scenario_paths
+
+METHODS = ("elasticity", "model")
+
+
+@dataclass
+class ScenarioOutputs:
+    """What the scenario step produced, and what a planner should know about it."""
+
+    forecasts: pd.DataFrame | None = None
+    paths: pd.DataFrame | None = None
+    elasticities: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def scenario_paths(cfg: DictConfig, panel: Panel, horizon: int) -> ScenarioPaths | None:
+    """The configured scenarios' driver paths (None when ``growth`` is null)."""
+    if cfg.growth is None:
+        return None
+    if str(cfg.method) not in METHODS:
+        raise SkillcastConfigError(f"scenarios.method={cfg.method!r}; choose one of {METHODS}.")
+    growth = OmegaConf.to_container(cfg.growth, resolve=True)
+    seasonal = cfg.seasonal
+    if not isinstance(seasonal, str):
+        seasonal = list(seasonal)
+    paths = make_scenario_paths(panel, horizon, growth, seasonal=seasonal)  # type: ignore[arg-type]
+    if str(cfg.reference) not in paths.names:
+        raise SkillcastConfigError(
+            f"scenarios.reference={cfg.reference!r} is not one of the scenarios {paths.names}: "
+            "the published forecast stands for the reference scenario."
+        )
+    return paths
+
+
+def forecast_exog(
+    cfg: DictConfig, paths: ScenarioPaths | None, future: pd.DataFrame | None
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """The driver values the main forecast reads: the data's own future values, else the
+    reference scenario's path."""
+    if future is not None or paths is None:
+        return future, []
+    note = (
+        f"No data.future_exog: the forecast reads the driver path of scenario {cfg.reference!r} "
+        "(forecast.csv is that scenario)."
+    )
+    return paths.exog(str(cfg.reference)), [note]
+
+
+def scenario_outputs(
+    cfg: DictConfig,
+    paths: ScenarioPaths,
+    forecaster: Forecaster,
+    forecast: Forecast,
+    panel: Panel,
+    reference: pd.DataFrame,
+) -> ScenarioOutputs:
+    """Scenario forecasts of ``forecast`` (bottom series of ``panel``) per ``cfg``."""
+    out = ScenarioOutputs(paths=paths.frame)
+    named = {name: paths.exog(name) for name in paths.names}
+    horizon = int(forecast.frame["step"].max())
+    if str(cfg.method) == "elasticity":
+        node: Any = cfg.elasticities
+        model = build(node) if node is not None else DriverElasticities()
+        if not isinstance(model, DriverElasticities):
+            raise SkillcastConfigError(
+                f"scenarios.elasticities built a {type(model).__name__}, not DriverElasticities."
+            )
+        model.fit(panel)
+        out.elasticities = model.table_
+        out.forecasts = model.scenario_forecasts(forecast, panel, named, reference)
+        left_out = model.table_.loc[model.table_["status"] != "estimated"]
+        for status, rows in left_out.groupby("status"):
+            drivers = sorted(rows["driver"].unique())
+            out.notes.append(
+                f"Elasticity 0 for {len(rows)} group x driver pair(s) ({status}; drivers "
+                f"{drivers}): those scenarios change nothing there."
+            )
+    else:
+        out.forecasts = forecast_scenarios(forecaster, horizon, named)
+    totals = out.forecasts.groupby(SCENARIO, sort=False)["mean"].sum()
+    if np.allclose(totals.to_numpy(), totals.iloc[0], rtol=1e-9, atol=1e-9):
+        out.notes.append(
+            "Every scenario gives the same forecast: "
+            + (
+                "the model reads no known driver (use scenarios.method=elasticity)."
+                if str(cfg.method) == "model"
+                else "no driver has a non-zero elasticity."
+            )
+        )
+    return out
+
+
+def scenario_metrics(table: pd.DataFrame) -> dict[str, float]:
+    """Total forecast of the last period per scenario (from ``forecast_scenarios.csv``),
+    for tracking across cycles."""
+    last = table.loc[table["period"] == table["period"].iloc[-1]]
+    sums = last.groupby(SCENARIO, sort=False)["forecast"].sum()
+    return {
+        "scenario_" + re.sub(r"[^0-9A-Za-z_]+", "_", str(name)) + "_last_period": float(value)
+        for name, value in sums.items()
+    }
