@@ -1,39 +1,13 @@
-"""Forecast accuracy measures, on arrays and on backtest results.
+"""Backtest accuracy tables: :func:`evaluate` scores a backtest, :func:`compare` ranks models.
 
-Array functions take 1-D arrays of equal length; a cell whose actual (or forecast) is
-NaN is left out. :func:`evaluate` scores a :class:`~skillcast.backtest.BacktestResult`
-per series, horizon step, taxonomy group or overall; :func:`compare` backtests several
-forecasters on the same windows and tabulates them.
-
-Definitions (e = forecast - actual; units are those of the target unless stated):
-
-- ``mae`` mean |e|; ``rmse`` sqrt(mean e^2); ``bias`` mean e (positive = over-forecast);
-  ``rel_bias`` sum e / sum y; ``wape`` sum |e| / sum |y|. For these ratios 0/0 is 0 and
-  x/0 is +-inf.
-- ``smape`` mean of 200 |e| / (|f| + |y|), on a 0-200 scale; a cell with f = y = 0
-  scores 0.
-- ``mase`` / ``rmsse``: each cell's error is scaled by its window's in-sample
-  seasonal-naive MAE (RMSE for rmsse) of its series, computed on the training part up
-  to the origin (see :func:`skillcast.backtest.training_scales`). Per series,
-  mase = mean |e| / scale and rmsse = sqrt(mean e^2 / scale^2) over all its windows
-  and steps; a group's value is the unweighted mean over its series, so every series
-  counts once whatever its size.
-  Cells whose scale is 0 (a series flat in training) or undefined are left out of both;
-  ``mase_excluded`` counts the series with at least one such scored cell. WAPE still
-  scores them.
-- ``pinball_lower_<l>`` / ``pinball_upper_<l>``: pinball loss of the interval bounds as
-  quantiles (1 - l/100)/2 and (1 + l/100)/2; ``coverage_<l>`` share of actuals inside
-  [lower, upper] (bounds included); ``width_<l>`` mean upper - lower.
-- ``hit_rate``: direction of change. Forecast and actual are compared with the value at
-  the origin; each change is classed down / flat / up (flat when |change| <= tol,
-  default 0) and a cell is a hit when both classes agree. So a flat forecast hits only
-  a flat actual. Cells without a value at the origin are left out.
-- ``di``: dissimilarity index between the forecast and actual distributions across the
-  categories of one column (default ``occupation``). For each (origin, period) cell,
-  forecasts and actuals are summed per category over the other keys (scored rows only),
-  DI = 0.5 * sum_i |f_i / F - a_i / A| (0 = same mix, 1 = disjoint); a group's value is
-  the mean over its cells. Cells with F or A = 0 or fewer than two categories are left
-  out (DI is undefined there, e.g. when grouping by the category column itself).
+:func:`evaluate` turns a :class:`~skillcast.backtest.BacktestResult` (or its frame) into
+one row per group -- overall, per series, horizon step, origin, taxonomy group or a
+derived grouping such as :func:`prefix` -- with one column per measure of
+:mod:`skillcast.metrics`; :func:`metrics_by_step` is its per-step shortcut.
+:func:`compare` backtests several forecasters on the same windows and stacks their
+tables. Cell terms come from the array measures in :mod:`skillcast.metrics.point`,
+:mod:`~skillcast.metrics.interval` and :mod:`~skillcast.metrics.structure`, so a table
+and the array functions agree by construction.
 """
 
 from __future__ import annotations
@@ -46,6 +20,9 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError
+from skillcast.metrics.interval import _pinball_terms, level_quantiles
+from skillcast.metrics.point import _ratio, _smape_terms
+from skillcast.metrics.structure import _direction
 
 if TYPE_CHECKING:
     from skillcast.backtest import BacktestResult
@@ -55,143 +32,6 @@ if TYPE_CHECKING:
 GroupSpec = str | Sequence[str] | Mapping[str, "str | Callable[[pd.DataFrame], object]"] | None
 
 _REQUIRED = ("origin", "period", "step", "actual", "mean")
-
-
-def _pairs(*arrays: object) -> list[np.ndarray]:
-    """Float arrays restricted to the cells where every array is finite."""
-    arrs = [np.asarray(a, dtype=float).ravel() for a in arrays]
-    if len({a.size for a in arrs}) > 1:
-        raise ValueError(f"arrays differ in length: {[a.size for a in arrs]}")
-    keep = np.logical_and.reduce([np.isfinite(a) for a in arrs])
-    return [a[keep] for a in arrs]
-
-
-def _ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray | float:
-    """num / den with 0/0 = 0 and x/0 = +-inf."""
-    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = np.where(den == 0, np.where(num == 0, 0.0, np.sign(num) * np.inf), num / den)
-    return out if out.ndim else float(out)
-
-
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if x.size else float("nan")
-
-
-def mae(actual: object, forecast: object) -> float:
-    """Mean absolute error."""
-    y, f = _pairs(actual, forecast)
-    return _mean(np.abs(f - y))
-
-
-def rmse(actual: object, forecast: object) -> float:
-    """Root mean squared error."""
-    y, f = _pairs(actual, forecast)
-    return float(np.sqrt(_mean((f - y) ** 2)))
-
-
-def wape(actual: object, forecast: object) -> float:
-    """Weighted absolute percentage error as a fraction: sum |f - y| / sum |y|."""
-    y, f = _pairs(actual, forecast)
-    return _ratio(np.abs(f - y).sum(), np.abs(y).sum())  # type: ignore[return-value]
-
-
-def smape(actual: object, forecast: object) -> float:
-    """Symmetric MAPE on a 0-200 scale; a cell with f = y = 0 scores 0."""
-    y, f = _pairs(actual, forecast)
-    return _mean(_smape_terms(y, f))
-
-
-def _smape_terms(y: np.ndarray, f: np.ndarray) -> np.ndarray:
-    return 200.0 * _ratio(np.abs(f - y), np.abs(f) + np.abs(y))  # type: ignore[operator]
-
-
-def bias(actual: object, forecast: object) -> float:
-    """Mean error, forecast - actual (positive = over-forecast)."""
-    y, f = _pairs(actual, forecast)
-    return _mean(f - y)
-
-
-def relative_bias(actual: object, forecast: object) -> float:
-    """sum(forecast - actual) / sum(actual)."""
-    y, f = _pairs(actual, forecast)
-    return _ratio((f - y).sum(), y.sum())  # type: ignore[return-value]
-
-
-def _scaled(actual: object, forecast: object, scale: object, series: object, power: int) -> float:
-    y, f = np.asarray(actual, dtype=float).ravel(), np.asarray(forecast, dtype=float).ravel()
-    s = np.broadcast_to(np.asarray(scale, dtype=float), y.shape)
-    ids = np.zeros(y.size) if series is None else pd.factorize(np.asarray(series))[0]
-    q = np.abs(f - y) ** power / np.where(s > 0, s, np.nan) ** power
-    per_series = pd.Series(q).groupby(ids).mean()  # NaN cells (no scale, no actual) skipped
-    if power == 2:
-        per_series = np.sqrt(per_series)
-    return float(per_series.mean())
-
-
-def mase(actual: object, forecast: object, scale: object, series: object = None) -> float:
-    """Mean absolute scaled error: mean over series of mean |e| / scale.
-
-    ``scale`` is one value or one per cell (each window has its own); cells with a scale
-    of 0 or NaN are left out. ``series`` labels each cell's series (default: one series).
-    """
-    return _scaled(actual, forecast, scale, series, 1)
-
-
-def rmsse(actual: object, forecast: object, scale: object, series: object = None) -> float:
-    """Root mean squared scaled error: mean over series of sqrt(mean e^2 / scale^2)."""
-    return _scaled(actual, forecast, scale, series, 2)
-
-
-def pinball(actual: object, quantile_forecast: object, tau: float) -> float:
-    """Mean pinball (quantile) loss of a forecast of quantile ``tau`` (0 < tau < 1)."""
-    y, q = _pairs(actual, quantile_forecast)
-    return _mean(_pinball_terms(y, q, tau))
-
-
-def _pinball_terms(y: np.ndarray, q: np.ndarray, tau: float) -> np.ndarray:
-    diff = y - q
-    return np.maximum(tau * diff, (tau - 1.0) * diff)
-
-
-def level_quantiles(level: int) -> tuple[float, float]:
-    """Quantiles of the bounds of a central ``level`` percent interval (80 -> 0.1, 0.9)."""
-    return (1 - level / 100) / 2, (1 + level / 100) / 2
-
-
-def coverage(actual: object, lower: object, upper: object) -> float:
-    """Share of actuals inside [lower, upper]."""
-    y, lo, hi = _pairs(actual, lower, upper)
-    return _mean(((y >= lo) & (y <= hi)).astype(float))
-
-
-def interval_width(lower: object, upper: object) -> float:
-    """Mean width upper - lower."""
-    lo, hi = _pairs(lower, upper)
-    return _mean(hi - lo)
-
-
-def _direction(change: np.ndarray, tol: float) -> np.ndarray:
-    return np.where(np.abs(change) <= tol, 0.0, np.sign(change))
-
-
-def direction_hit_rate(
-    actual: object, forecast: object, origin_value: object, tol: float = 0.0
-) -> float:
-    """Share of cells whose forecast change from the origin value has the actual's sign.
-
-    Changes with |change| <= ``tol`` count as flat, a third class: flat hits flat only.
-    """
-    y, f, o = _pairs(actual, forecast, origin_value)
-    return _mean((_direction(f - o, tol) == _direction(y - o, tol)).astype(float))
-
-
-def dissimilarity_index(actual: object, forecast: object) -> float:
-    """0.5 * sum_i |f_i / F - a_i / A| over categories i (arrays of per-category totals)."""
-    a, f = _pairs(actual, forecast)
-    if a.size < 2 or a.sum() <= 0 or f.sum() <= 0:
-        return float("nan")
-    return float(0.5 * np.abs(f / f.sum() - a / a.sum()).sum())
 
 
 def prefix(column: str, n: int) -> Callable[[pd.DataFrame], pd.Series]:
@@ -216,7 +56,7 @@ def evaluate(
     direction_tol: float = 0.0,
     keys: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Score a backtest: one row per group, one column per measure (see module doc).
+    """Score a backtest: one row per group, one column per measure (see the package doc).
 
     Args:
         result: a :class:`~skillcast.backtest.BacktestResult` or its ``frame``.
