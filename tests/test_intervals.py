@@ -256,3 +256,22 @@ def test_long_horizons_extend_the_calibrated_widths():
     width = fc.dense("upper_80") - fc.dense("mean")
     np.testing.assert_allclose(width[:, 15], width[:, 7] * np.sqrt(16 / 8), rtol=1e-9)
     assert (np.diff(width, axis=1) >= -1e-9).all()
+
+
+def test_small_groups_get_distinct_nested_normal_theory_widths():
+    """A lone series with 4 residuals: 80% is the exact rank (the largest, rank 4 of 4);
+    95% needs rank 5, so it is max(largest, t(4, 0.975) x RMS), not the largest again."""
+    residuals = np.array([[[1.0], [2.0], [2.0], [3.0]]])  # 1 series x 4 windows x 1 step
+    cal = ConformalCalibration(
+        residuals=residuals,
+        scale=np.array([1.0]),
+        groups=np.zeros(1, dtype=np.int64),
+        origins=(),
+        min_residuals=20,
+    )
+    w80 = cal.widths(80, 1)[0, 0]
+    w95 = cal.widths(95, 1)[0, 0]
+    assert w80 == 3.0
+    rms = np.sqrt((1 + 4 + 4 + 9) / 4)
+    assert w95 == pytest.approx(2.7764451 * rms, rel=1e-6)
+    assert w95 > w80
