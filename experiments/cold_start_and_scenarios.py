@@ -6,7 +6,12 @@
    carried forward (naive on the stub) and with the same model fitted on full history:
    MAE, MASE (scaled by each series' full-history seasonal-naive MAE up to the origin)
    and the relative width of the 80% interval (width / forecast mean).
-2. Scenarios: the city total under low / baseline / high growth of the known drivers.
+2. Scenarios: the city total under low / baseline / high growth of the known drivers,
+   from models that read the drivers (GlobalModel, AutoForecaster) and from AutoETS
+   scaled by the employment elasticities (:class:`DriverElasticities`, what the apps do).
+3. Ex-post check of the elasticities: AutoETS forecasts from origin ``EXPOST_ORIGIN``,
+   scaled from the baseline driver path to the path that actually came; errors of the
+   tourism sectors (and all series) with and without the scaling.
 
 Run: ``python experiments/cold_start_and_scenarios.py [--sectors H52 H50 ...] [--cut 15]``.
 """
@@ -20,12 +25,16 @@ import numpy as np
 import pandas as pd
 
 from skillcast.datasets import load_sample
+from skillcast.elasticities import DriverElasticities
+from skillcast.models import AutoETS
 from skillcast.models.auto import AutoForecaster
 from skillcast.models.global_model import GlobalModel
 from skillcast.panel import Panel
-from skillcast.scenarios import forecast_scenarios, scenario_totals
+from skillcast.scenarios import forecast_scenarios, make_scenario_paths, scenario_totals
 
 ORIGIN, HORIZON, STUB = "2023-H2", 4, 2
+EXPOST_ORIGIN = "2022-H2"  # tourism recovers after COVID-19 in the four half-years after
+TOURISM = ("I55", "I56", "N79")
 GROWTH = {
     "low": {"port_throughput_mt": 0.03, "tourist_arrivals_m": 0.02},
     "baseline": {"port_throughput_mt": 0.07, "tourist_arrivals_m": 0.06},
@@ -128,6 +137,67 @@ def main() -> None:
     totals = scenario_totals(forecast_scenarios(auto_model, HORIZON, GROWTH))
     totals.index = panel.freq.labels(totals.index)
     print(f"\nAutoForecaster:\n{totals.round(0).to_string()}")
+    elasticity_scenarios(panel)
+    expost_check(panel)
+
+
+def elasticity_scenarios(panel: Panel) -> None:
+    fitted = DriverElasticities().fit(panel)
+    shown = fitted.table_.query("status == 'estimated'").nlargest(5, "elasticity")
+    print(f"\nElasticities (largest 5 of {len(fitted.table_)}):\n{shown.round(3).to_string()}")
+    forecast = AutoETS().fit(panel).predict(HORIZON)
+    paths = make_scenario_paths(panel, HORIZON, GROWTH)
+    named = {name: paths.exog(name) for name in paths.names}
+    out = fitted.scenario_forecasts(forecast, panel, named, named["baseline"])
+    totals = scenario_totals(out)
+    totals.index = panel.freq.labels(totals.index)
+    print(f"\nAutoETS x elasticities, city total:\n{totals.round(0).to_string()}")
+    tourism = scenario_totals(out.loc[out["sector"].isin(TOURISM)])
+    tourism.index = panel.freq.labels(tourism.index)
+    print(f"\nAutoETS x elasticities, tourism {TOURISM}:\n{tourism.round(0).to_string()}")
+
+
+def expost_check(panel: Panel) -> None:
+    """Scale forecasts from the baseline path to the driver path that came."""
+    train = panel.until(EXPOST_ORIGIN)
+    origin = train.periods[-1]
+    fitted = DriverElasticities().fit(train)
+    forecast = AutoETS(levels=()).fit(train).predict(HORIZON)
+    paths = make_scenario_paths(train, HORIZON, {"baseline": GROWTH["baseline"]})
+    came = panel.frame.loc[
+        (panel.frame["period"] > origin) & (panel.frame["period"] <= origin + HORIZON),
+        ["period", *panel.spec.known_exog],
+    ].drop_duplicates("period")
+    named = {"came": came}
+    scaled = fitted.scenario_forecasts(forecast, train, named, paths.exog("baseline"))
+    keys = list(panel.spec.keys)
+    actual = panel.frame[[*keys, "period", panel.spec.target]]
+    y = train.dense()
+    m = panel.freq.season_length
+    scale = np.nanmean(np.abs(y[:, m:] - y[:, :-m]), axis=1)
+    scale_frame = train.series.assign(_scale=scale)
+    rows = []
+    for name, frame in (("AutoETS", forecast.frame), ("AutoETS x elasticities", scaled)):
+        joined = frame.merge(actual, on=[*keys, "period"]).merge(scale_frame, on=keys)
+        err = (joined["mean"] - joined[panel.spec.target]).abs()
+        for subset, mask in (("tourism", joined["sector"].isin(TOURISM)), ("all", None)):
+            part = joined if mask is None else joined.loc[mask]
+            e = err if mask is None else err.loc[mask]
+            ok = part["_scale"] > 0
+            rows.append(
+                {
+                    "model": name,
+                    "series": subset,
+                    "MASE": float((e[ok] / part.loc[ok, "_scale"]).mean()),
+                    "WAPE": float(e.sum() / part[panel.spec.target].sum()),
+                    "bias %": float(100 * (part["mean"].sum() / part[panel.spec.target].sum() - 1)),
+                }
+            )
+    print(
+        f"\nEx post from {EXPOST_ORIGIN}: baseline path (+6% a year) vs the tourist arrivals "
+        "that came"
+    )
+    print(pd.DataFrame(rows).round(3).to_string(index=False))
 
 
 if __name__ == "__main__":
