@@ -21,8 +21,8 @@ forecast and ``latest_<name>.csv`` for the others (``latest_all_levels.csv``,
 All files are written to temporary files first and renamed only when every one is
 written, the dated files first and ``latest.csv`` last, so a failed run leaves every
 ``latest*`` file as it was. A ``latest_<name>.csv`` this run does not produce is removed
-once the new files are in place, so the latest files always come from one run. The files are logged to an MLflow
-run of kind ``forecast``.
+once the new files are in place, so the latest files always come from one run. The files
+are logged to an MLflow run of kind ``forecast``.
 
 When the latest data differs from the data the model was trained on (its
 ``data_fingerprint`` tag), ``refit=auto`` (the default) refits the model's configuration
