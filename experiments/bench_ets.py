@@ -6,7 +6,8 @@ Prints one row per panel size with the seconds to build the panel, to fit and pr
 point forecasts, and to fit and predict with 80/95% conformal intervals. If the optional
 ``statsforecast`` package is importable (the ``peers`` extra, kept out of the project
 environment because it caps pandas below 3), its AutoETS is timed on the 1,000-series
-panel and both models' MASE on a held-out year is printed with the speed ratio.
+panel and both models' MASE on the held-out periods is printed with the speed ratio, then
+the same for the fixed forms in ``FIXED_FORMS`` (one form for every series).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from skillcast.models import AutoETS, SeasonalNaive
+from skillcast.models import AutoETS, ExponentialSmoothing, SeasonalNaive
 from skillcast.panel import Panel, PanelSpec, load_panel
 
 N_PERIODS = 40
 SEASON = 4
 HOLDOUT = 8  # periods held out for the accuracy comparison
+FIXED_FORMS = ("AAA", "MAM")  # fixed forms also compared with statsforecast
 SPEC = PanelSpec(freq="quarterly", keys=("series",), taxonomies={})
 
 
@@ -107,15 +109,27 @@ def compare_peers(n_series: int = 1000) -> None:
             "y": train.ravel(),
         }
     )
+
+    def peer_forecast(model: str = "ZZZ", damped: bool | None = None) -> np.ndarray:
+        peer = PeerAutoETS(season_length=SEASON, model=model, damped=damped)
+        out = StatsForecast(models=[peer], freq=1, n_jobs=1).forecast(df=long, h=HOLDOUT)
+        return out.sort_values(["unique_id", "ds"])["AutoETS"].to_numpy().reshape(n_series, -1)
+
     warm = long[long["unique_id"] < 2]  # compile the numba kernels outside the timing
     StatsForecast(models=[PeerAutoETS(season_length=SEASON)], freq=1, n_jobs=1).forecast(
         df=warm, h=HOLDOUT
     )
-    peer = StatsForecast(models=[PeerAutoETS(season_length=SEASON)], freq=1, n_jobs=1)
-    out, t_peer = timed(lambda: peer.forecast(df=long, h=HOLDOUT))
-    theirs = out.sort_values(["unique_id", "ds"])["AutoETS"].to_numpy().reshape(n_series, -1)
+    theirs, t_peer = timed(peer_forecast)
     print(f"  statsforecast AutoETS  MASE {mase(test, theirs, train):.3f}   {t_peer:.2f} s")
     print(f"  speed ratio (statsforecast / skillcast): {t_peer / t_ours:.1f}x")
+    for form in FIXED_FORMS:
+        fixed = ExponentialSmoothing(form=form, levels=())
+        ours, t_ours = timed(lambda f=fixed: f.fit(panel).predict(HOLDOUT).dense())
+        theirs, t_peer = timed(lambda f=form: peer_forecast(f, damped="d" in f))
+        print(
+            f"  {form}: skillcast MASE {mase(test, ours, train):.3f} ({t_ours:.2f} s), "
+            f"statsforecast MASE {mase(test, theirs, train):.3f} ({t_peer:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
 
 from skillcast import Panel, PanelSpec, SkillcastConfigError, load_panel
 from skillcast.models import AutoETS, ExponentialSmoothing, SeasonalNaive
@@ -11,9 +14,13 @@ from skillcast.models.ets_kernels import (
     align_left,
     forecast_states,
     initial_states,
+    params_from_scaled,
     parse_form,
+    scaled_value,
     simulate,
 )
+from skillcast.models.ets_refine import refine_jointly, shift_states
+from skillcast.models.ets_search import search_form
 
 SPEC = PanelSpec(freq="quarterly", keys=("sector", "occupation"), taxonomies={}, gaps="missing")
 T = 40
@@ -97,6 +104,91 @@ def test_parameter_counts_and_form_parsing():
     for bad in ("XNN", "AXN", "AAM", "A"):
         with pytest.raises(SkillcastConfigError):
             parse_form(bad)
+
+
+# --- parameter bounds and the joint refinement ----------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-30, 30), min_size=4, max_size=4))
+def test_search_coordinates_map_into_the_usual_region(u):
+    params = params_from_scaled(parse_form("AAdA"), np.array(u, dtype=float))
+    alpha, beta, gamma, phi = (float(params[k]) for k in ("alpha", "beta", "gamma", "phi"))
+    assert 1e-4 <= alpha <= 1 - 1e-4
+    assert 1e-4 <= beta <= alpha
+    assert 1e-4 <= gamma <= 1 - alpha
+    assert 0.8 <= phi <= 0.98
+    assert scaled_value("alpha", 0.3) == pytest.approx(np.log((0.3 - 1e-4) / (0.7 - 1e-4)))
+
+
+def test_state_shifts_keep_the_seasonal_sum():
+    form, m = parse_form("AAA"), 4
+    init = (np.array([10.0]), np.array([1.0]), np.array([[2.0], [-1.0], [0.5], [-1.5]]))
+    dirs = [("level", 0), ("trend", 0), ("season", 0), ("season", 1), ("season", 2)]
+    level, trend, season = shift_states(init, dirs, np.array([[1.0], [0.5], [2], [1], [-1]]), m)
+    assert (level[0], trend[0]) == (11.0, 1.5)
+    np.testing.assert_allclose(season[:, 0], [4.0, 0.0, -0.5, -3.5])
+    assert season.sum() == pytest.approx(0.0) and form.season == "A"
+
+
+def test_states_only_refinement_gives_the_least_squares_level():
+    # ANN with alpha fixed: e_t = c_t - (1 - alpha)^t l0, so the best l0 is a regression
+    y = np.array([[5.0, 7.0, 6.0, 9.0, 8.0, 10.0, 9.5, 11.0]])
+    values, mask, _ = align_left(y)
+    form, alpha = parse_form("ANN"), 0.4
+    u = np.array([[scaled_value("alpha", alpha)]])
+    a = params_from_scaled(form, u)["alpha"][0]
+    decay = (1 - a) ** np.arange(8)
+    zero = simulate(
+        values,
+        mask,
+        form,
+        1,
+        params_from_scaled(form, u[:, None]),
+        (np.zeros(1), np.zeros(1), np.zeros((1, 1))),
+        keep_errors=True,
+    )
+    c = zero.errors[:, 0, 0]  # errors with l0 = 0
+    best = c @ decay / (decay @ decay)
+    start = (np.array([0.0]), np.zeros(1), np.zeros((1, 1)))
+    lik0 = zero.lik[0]
+    u_out, lik, states = refine_jointly(values, mask, form, 1, u, start, lik0, states_only=True)
+    assert states[0][0] == pytest.approx(best, rel=1e-6)
+    assert u_out[0, 0] == u[0, 0] and lik[0] < lik0[0]
+
+
+def _lik(values, mask, form, m, x, n_params):
+    u, rest = x[:n_params], x[n_params:]
+    init = (
+        np.array([rest[0]]),
+        np.array([rest[1] if form.trend != "N" else 0.0]),
+        np.zeros((1, 1)),
+    )
+    return simulate(values, mask, form, m, params_from_scaled(form, u[:, None, None]), init).lik[
+        0, 0
+    ]
+
+
+@pytest.mark.parametrize("name", ["AAN", "MAN"])
+def test_joint_refinement_matches_a_general_purpose_optimiser(name):
+    gen = np.random.default_rng(3)
+    y = (80 + 1.5 * t[:30] + np.cumsum(gen.normal(0, 1.0, 30)) + gen.normal(0, 2, 30))[None]
+    values, mask, _ = align_left(y)
+    form = parse_form(name)
+    u, lik, states = search_form(values, mask, form, 1, initial_states(values, mask, form, 1))
+    ours = float(lik[0])
+    x = np.r_[u[:, 0], states[0][0], states[1][0]]
+    # Nelder-Mead from our optimum finds nothing better, nor from the heuristic start
+    fun = lambda z: _lik(values, mask, form, 1, z, len(form.dims))  # noqa: E731
+    polished = minimize(fun, x, method="Nelder-Mead", options={"maxiter": 4000, "fatol": 1e-9})
+    heuristic = initial_states(values, mask, form, 1)
+    x0 = np.r_[
+        [scaled_value("alpha", 0.2), scaled_value("beta_rel", 0.1)], heuristic[0], heuristic[1]
+    ]
+    fresh = minimize(fun, x0, method="Nelder-Mead", options={"maxiter": 4000, "fatol": 1e-9})
+    assert ours == pytest.approx(fun(x), abs=1e-9)
+    assert ours <= polished.fun + 1e-3
+    assert ours <= fresh.fun + 1e-3
 
 
 # --- exact fits of noiseless dynamics ---------------------------------------------------

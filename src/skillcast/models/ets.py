@@ -3,10 +3,12 @@
 :class:`ExponentialSmoothing` fits one form (simple ``ANN``, Holt damped ``AAdN``,
 Holt-Winters ``AAA``/``AAdA``, multiplicative ``MAM``...) with smoothing parameters
 chosen per series; :class:`AutoETS` also chooses the form per series by an information
-criterion (AICc by default). The search evaluates a coarse grid of smoothing parameters
-for all series in one array, refines each series' parameters with a batched compass
-search, and fits the initial states by least squares, starting from the standard
-heuristic (see :mod:`skillcast.models.ets_search`); nothing loops over series.
+criterion (AICc by default). Smoothing parameters (within the usual bounds of
+Hyndman et al.'s ``ets``) and initial states are estimated jointly by maximum likelihood
+for all series in one batch: from the best point of a coarse parameter grid and from
+light smoothing, each refined by Levenberg-Marquardt (see
+:mod:`skillcast.models.ets_search` and :mod:`skillcast.models.ets_refine`); nothing
+loops over series.
 
 Each series starts at its own first observation. Seasonal forms need two full seasons
 of observations and multiplicative forms strictly positive data; a series that cannot
@@ -28,10 +30,11 @@ from skillcast.models.ets_kernels import (
     align_left,
     forecast_states,
     initial_states,
+    params_from_scaled,
     parse_form,
     simulate,
 )
-from skillcast.models.ets_search import params_from_scaled, search_form
+from skillcast.models.ets_search import search_form
 from skillcast.panel import Panel
 
 DEFAULT_FORMS: tuple[str, ...] = ("ANN", "AAN", "AAdN", "ANA", "AAA", "AAdA", "MNM", "MAM")

@@ -59,6 +59,42 @@ class EtsForm:
         return len(self.dims) + 1 + (self.trend != "N") + seasonal + 1
 
 
+# bounds of the smoothing parameters (those of Hyndman et al.'s ets): alpha in [lo, 1 - lo],
+# beta in [lo, alpha], gamma in [lo, 1 - alpha], phi in [0.8, 0.98]. Beta and gamma are
+# searched as fractions of their range given alpha, so every point is in the usual region.
+LOWER = 1e-4
+BOUNDS = {
+    "alpha": (LOWER, 1 - LOWER),
+    "beta_rel": (0.0, 1.0),
+    "gamma_rel": (0.0, 1.0),
+    "phi": (0.8, 0.98),
+}
+
+
+def params_from_scaled(form: EtsForm, u: np.ndarray) -> dict[str, np.ndarray]:
+    """Smoothing parameters from search coordinates ``u`` (dims x ...): each dimension of
+    ``form.dims`` on the logit scale of its bounds."""
+    out: dict[str, np.ndarray] = {}
+    for i, dim in enumerate(form.dims):
+        lo, hi = BOUNDS[dim]
+        out[dim] = lo + (hi - lo) / (1.0 + np.exp(-u[i]))
+    alpha = out["alpha"]
+    zero = np.zeros_like(alpha)
+    return {
+        "alpha": alpha,
+        "beta": LOWER + (alpha - LOWER) * out["beta_rel"] if "beta_rel" in out else zero,
+        "gamma": LOWER + (1 - alpha - LOWER) * out["gamma_rel"] if "gamma_rel" in out else zero,
+        "phi": out.get("phi", np.ones_like(alpha)),
+    }
+
+
+def scaled_value(dim: str, value: float) -> float:
+    """Search coordinate (logit scale) of ``value`` of dimension ``dim``."""
+    lo, hi = BOUNDS[dim]
+    p = (value - lo) / (hi - lo)
+    return float(np.log(p / (1 - p)))
+
+
 def parse_form(name: str) -> EtsForm:
     """Parse ``"ANN"``, ``"AAdN"``, ``"MAM"``... into an :class:`EtsForm`."""
     text = str(name).strip()
