@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skillcast import Panel, PanelSpec, SkillcastConfigError, SkillcastDataError, load_panel
 
@@ -191,3 +193,109 @@ def test_a_users_own_taxonomy_file_is_validated_against(tmp_path):
     assert panel.n_series == 2
     with pytest.raises(SkillcastDataError, match="unknown to the occupation taxonomy"):
         load_panel(frame(), PanelSpec(taxonomies={"occupation": str(own)}))
+
+
+def ragged_frame(n_series: int, n_periods: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Series of random spans (no inner holes), rows shuffled; keys padded with spaces.
+
+    Returns the frame and the expected (series x periods) dense target, series in the
+    order of their stripped keys.
+    """
+    rng = np.random.default_rng(seed)
+    labels = [f"{2010 + p // 2}-H{p % 2 + 1}" for p in range(n_periods)]
+    first = rng.integers(0, n_periods, n_series)
+    last = np.minimum(first + rng.integers(0, n_periods, n_series), n_periods - 1)
+    sectors = rng.choice(["C10", "C26", "H52", "A"], n_series)
+    occupations = [f"{i:04d}" for i in range(n_series)]  # unique: one series per row here
+    rows, dense = [], np.full((n_series, n_periods), np.nan)
+    for i in range(n_series):
+        for p in range(first[i], last[i] + 1):
+            value = float(rng.integers(0, 100))
+            pad = " " * int(rng.integers(0, 2))
+            rows.append((pad + sectors[i], occupations[i] + pad, "L1", labels[p], value))
+            dense[i, p] = value
+    df = pd.DataFrame(rows, columns=["sector", "occupation", "level", "period", "employment"])
+    series_order = np.lexsort((occupations, sectors))
+    used = np.flatnonzero(~np.all(np.isnan(dense[series_order]), axis=0))
+    expected = dense[series_order][:, used[0] : used[-1] + 1]
+    return df.sample(frac=1.0, random_state=seed).reset_index(drop=True), expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(n_series=st.integers(1, 40), n_periods=st.integers(1, 9), seed=st.integers(0, 2**31))
+def test_shuffled_input_loads_like_sorted_input(n_series, n_periods, seed):
+    df, expected = ragged_frame(n_series, n_periods, seed)
+    before = df.copy()
+    panel = load(df)
+    pd.testing.assert_frame_equal(df, before)
+    np.testing.assert_array_equal(panel.dense(), expected)
+    keys = ["sector", "occupation", "level"]
+    stripped = df.assign(sector=df["sector"].str.strip(), occupation=df["occupation"].str.strip())
+    oracle = stripped.sort_values([*keys, "period"], ignore_index=True)
+    pd.testing.assert_frame_equal(panel.frame[keys], oracle[keys])
+    assert list(panel.freq.labels(panel.frame["period"])) == list(oracle["period"])
+    assert panel.series_id.tolist() == oracle.groupby(keys, sort=True).ngroup().tolist()
+    # a Panel built from the rows in any order, or cut at an origin, indexes them the same
+    again = Panel(panel.spec, panel.frame.sample(frac=1.0, random_state=1))
+    pd.testing.assert_frame_equal(again.frame, panel.frame)
+    np.testing.assert_array_equal(again.series_id, panel.series_id)
+    cut = panel.until(panel.periods[len(panel.periods) // 2])
+    fresh = Panel(panel.spec, cut.frame)
+    np.testing.assert_array_equal(cut.series_id, fresh.series_id)
+    np.testing.assert_array_equal(cut.period_pos, fresh.period_pos)
+    pd.testing.assert_frame_equal(cut.series, fresh.series)
+
+
+def test_duplicates_in_shuffled_input_are_shown_in_the_callers_order():
+    df, _ = ragged_frame(30, 6, seed=7)
+    df = pd.concat([df, df.iloc[[3, 11, 20]]], ignore_index=True).sample(frac=1.0, random_state=3)
+    with pytest.raises(SkillcastDataError) as err:
+        load(df)
+    text = str(err.value)
+    assert "Column 'period': 6 row(s) repeat a (keys, period) pair" in text
+    shown = [int(line.split()[0]) for line in text.splitlines()[2:7]]
+    keys = ["sector", "occupation", "level", "period"]
+    assert shown == df.index[df.duplicated(keys, keep=False)].tolist()[:5]
+
+
+def test_inner_holes_of_many_shuffled_series():
+    n_series, n_periods = 40, 6
+    labels = [f"{2020 + p // 2}-H{p % 2 + 1}" for p in range(n_periods)]
+    grid = pd.DataFrame(
+        {
+            "sector": "C26",
+            "occupation": np.repeat([f"{i:04d}" for i in range(n_series)], n_periods),
+            "level": "L1",
+            "period": np.tile(labels, n_series),
+            "employment": np.arange(n_series * n_periods, dtype=float) + 1,
+        }
+    )
+    series, pos = np.divmod(np.arange(len(grid)), n_periods)
+    hole = (series % 3 == 0) & (pos == 2)  # 14 series lose an inner period
+    lead = (series % 7 == 1) & (pos == 0)  # 6 series start late: not a hole
+    df = grid.loc[~hole & ~lead].sample(frac=1.0, random_state=5)
+    with pytest.raises(SkillcastDataError) as err:
+        load(df)
+    assert "14 row(s) border a hole inside their series (14 period(s) missing" in str(err.value)
+    expected = grid["employment"].to_numpy().reshape(n_series, n_periods).copy()
+    expected[lead.reshape(n_series, n_periods)] = np.nan
+    missing = load(df, gaps="missing")
+    expected[hole.reshape(n_series, n_periods)] = np.nan
+    np.testing.assert_array_equal(missing.dense(), expected)
+    assert len(missing) == len(df) + 14
+    assert missing.frame["sector"].eq("C26").all()  # filled rows carry their series' keys
+    zero = load(df, gaps="zero")
+    expected[hole.reshape(n_series, n_periods)] = 0.0
+    np.testing.assert_array_equal(zero.dense(), expected)
+    assert zero.frame["occupation"].is_monotonic_increasing
+
+
+def test_keys_become_stripped_text():
+    df = frame().assign(sector=[" H52", "H52 ", "H52", "C26", " C26"], level=[1, 1, 1, 2, 2])
+    panel = load(df)
+    assert panel.series.to_dict("list") == {
+        "sector": ["C26", "H52"], "occupation": ["8212", "8343"], "level": ["2", "1"],
+    }  # fmt: skip
+    mixed = frame().assign(level=pd.Series([1, 1.0, True, "1", "1"], dtype=object))
+    # text of each value, as str() writes it: 1, 1.0 and True are different keys
+    assert sorted(load(mixed, gaps="missing").series["level"]) == ["1", "1", "1.0", "True"]

@@ -21,6 +21,9 @@ _MAX_EXAMPLES = 5
 # key columns checked against a shipped taxonomy when the spec does not say otherwise
 _DEFAULT_TAXONOMIES = {"occupation": "occupation", "level": "level", "sector": "sector"}
 
+# key column -> (each row's code, int64; the distinct key texts in sorted order)
+KeyCodes = dict[str, tuple[np.ndarray, pd.Index]]
+
 
 def read_frame(data: pd.DataFrame | str | PathLike[str], spec: PanelSpec) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
@@ -62,9 +65,16 @@ def _fail(
     )
 
 
-def validate_keys(frame: pd.DataFrame, spec: PanelSpec) -> None:
+def validate_keys(frame: pd.DataFrame, spec: PanelSpec) -> KeyCodes:
+    """Reject empty keys; turn each key column into stripped text.
+
+    Returns, for each key, every row's code (int64) and the distinct stripped keys in
+    sorted order, so later steps never compare key strings row by row.
+    """
+    out: KeyCodes = {}
     for key in spec.keys:
-        empty = frame[key].isna().to_numpy()
+        raw = frame[key]
+        empty = raw.isna().to_numpy()
         if empty.any():
             raise _fail(
                 frame,
@@ -73,7 +83,25 @@ def validate_keys(frame: pd.DataFrame, spec: PanelSpec) -> None:
                 "have no key value",
                 "Fill the key or drop these rows before loading.",
             )
-        frame[key] = frame[key].astype(str).str.strip()
+        # text and integer values map one-to-one to their text, so convert each distinct
+        # value once; others (1 == 1.0 == True in an object column) are converted per row
+        text = raw if _converts_per_value(raw.dtype) else raw.astype(str)
+        codes, uniques = pd.factorize(text)
+        stripped = pd.Series(uniques).astype(str).str.strip()
+        rank, sorted_keys = pd.factorize(stripped, sort=True)
+        codes = rank.astype(np.int64, copy=False)[codes]
+        if text.dtype == stripped.dtype and stripped.array.equals(uniques.array):
+            frame[key] = text  # already stripped text: keep the column as it is
+        else:
+            frame[key] = pd.Series(sorted_keys.take(codes), index=frame.index, name=key)
+        out[key] = (codes, sorted_keys)
+    return out
+
+
+def _converts_per_value(dtype: object) -> bool:
+    return isinstance(dtype, pd.StringDtype) or (
+        isinstance(dtype, np.dtype) and dtype.kind in "iub"
+    )
 
 
 def validate_periods(frame: pd.DataFrame, spec: PanelSpec) -> pd.Series:
@@ -137,17 +165,34 @@ def validate_target(frame: pd.DataFrame, spec: PanelSpec) -> pd.Series:
     return values
 
 
-def validate_duplicates(frame: pd.DataFrame, spec: PanelSpec) -> None:
-    dup = frame.duplicated([*spec.keys, spec.period], keep=False).to_numpy()
-    if dup.any():
-        raise _fail(
-            frame,
-            dup,
-            spec.period,
-            f"repeat a (keys, period) pair {list(spec.keys)}",
-            "Each series may have one row per period: sum or de-duplicate the reports first "
-            "(skillcast.datasets.aggregate_reports does this for enterprise reports).",
-        )
+def validate_duplicates(
+    frame: pd.DataFrame,
+    spec: PanelSpec,
+    order: np.ndarray | None,
+    series_id: np.ndarray,
+    steps: np.ndarray,
+) -> None:
+    """Raise if a (keys, period) pair repeats.
+
+    ``order``, ``series_id`` and ``steps`` describe ``frame``'s rows sorted by keys then
+    period (:func:`skillcast.panel.sort_rows`): repeats are then neighbours.
+    """
+    same = (series_id[1:] == series_id[:-1]) & (steps[1:] == steps[:-1])
+    if not same.any():
+        return
+    dup_sorted = np.r_[same, False] | np.r_[False, same]
+    dup = dup_sorted
+    if order is not None:  # back to the caller's row order, so examples come first-seen first
+        dup = np.empty_like(dup_sorted)
+        dup[order] = dup_sorted
+    raise _fail(
+        frame,
+        dup,
+        spec.period,
+        f"repeat a (keys, period) pair {list(spec.keys)}",
+        "Each series may have one row per period: sum or de-duplicate the reports first "
+        "(skillcast.datasets.aggregate_reports does this for enterprise reports).",
+    )
 
 
 def _resolve_taxonomies(spec: PanelSpec) -> dict[str, object]:
@@ -173,11 +218,14 @@ def _resolve_taxonomies(spec: PanelSpec) -> dict[str, object]:
     return resolved
 
 
-def validate_codes(frame: pd.DataFrame, spec: PanelSpec) -> None:
+def validate_codes(frame: pd.DataFrame, spec: PanelSpec, key_codes: KeyCodes) -> None:
+    """Check key codes against their taxonomies (``key_codes`` from :func:`validate_keys`)."""
     if spec.unknown_codes == "keep":
         return
     for column, tax in _resolve_taxonomies(spec).items():
-        unknown = ~tax.is_known(frame[column])  # type: ignore[attr-defined]
+        # a panel repeats each code over many rows: look up each distinct code once
+        row_codes, uniques = key_codes[column]
+        unknown = ~tax.is_known(pd.Series(uniques))[row_codes]  # type: ignore[attr-defined]
         if not unknown.any():
             continue
         codes = sorted(pd.unique(frame.loc[unknown, column]))
@@ -198,19 +246,21 @@ def validate_codes(frame: pd.DataFrame, spec: PanelSpec) -> None:
         )
 
 
-def apply_gap_policy(frame: pd.DataFrame, spec: PanelSpec) -> pd.DataFrame:
-    """Find missing periods inside each series and empty targets; apply ``spec.gaps``."""
-    freq = spec.frequency
-    keys = list(spec.keys)
-    frame = frame.sort_values([*keys, spec.period], kind="stable", ignore_index=True)
-    sid = frame.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
-    steps = freq.steps(frame[spec.period], frame[spec.period].min())
-    new_series = np.r_[True, sid[1:] != sid[:-1]]
+def apply_gap_policy(
+    frame: pd.DataFrame, spec: PanelSpec, series_id: np.ndarray, steps: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Find missing periods inside each series and empty targets; apply ``spec.gaps``.
+
+    ``frame`` is sorted by keys then period; ``series_id`` and ``steps`` index its rows
+    (:func:`skillcast.panel.sort_rows`). Returns the frame with the policy applied and the
+    same two arrays for its rows (holes filled, if any).
+    """
+    new_series = np.r_[True, series_id[1:] != series_id[:-1]]
     jump = np.r_[1, np.diff(steps)]
     gap_after = np.r_[(~new_series[1:]) & (jump[1:] > 1), False]  # row before a hole
     empty_target = frame[spec.target].isna().to_numpy()
     if not gap_after.any() and not empty_target.any():
-        return frame
+        return frame, series_id, steps
     n_missing_periods = int((jump[1:][~new_series[1:]] - 1).clip(min=0).sum())
     if spec.gaps == "error":
         mask = gap_after | empty_target
@@ -225,36 +275,33 @@ def apply_gap_policy(frame: pd.DataFrame, spec: PanelSpec) -> pd.DataFrame:
             "supply the missing rows.",
         )
     if n_missing_periods:
-        frame = _fill_holes(frame, spec, sid, steps)
+        frame, series_id, steps = _fill_holes(frame, spec, series_id, steps)
     if spec.gaps == "zero":
         frame[spec.target] = frame[spec.target].fillna(0.0)
-    return frame
+    return frame, series_id, steps
 
 
 def _fill_holes(
-    frame: pd.DataFrame, spec: PanelSpec, sid: np.ndarray, steps: np.ndarray
-) -> pd.DataFrame:
+    frame: pd.DataFrame, spec: PanelSpec, series_id: np.ndarray, steps: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Insert a row for every missing period between a series' first and last row."""
-    freq = spec.frequency
-    first_step = np.minimum.reduceat(steps, np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]))
-    last_step = np.maximum.reduceat(steps, np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]))
-    lengths = last_step - first_step + 1
-    series_of = np.repeat(np.arange(len(lengths)), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    full_steps = first_step[series_of] + offsets
+    starts = np.flatnonzero(np.r_[True, series_id[1:] != series_id[:-1]])
+    ends = np.r_[starts[1:], len(frame)] - 1
+    first_step = steps[starts]
+    lengths = steps[ends] - first_step + 1  # rows are sorted: a series' last row is its max
+    full_start = np.cumsum(lengths) - lengths
+    full_series = np.repeat(np.arange(len(lengths)), lengths)
+    full_steps = np.arange(int(lengths.sum())) - full_start[full_series] + first_step[full_series]
+    # each row's place in the full grid; holes copy their series' first row for its keys
+    place = full_start[series_id] + steps - first_step[series_id]
+    rows = np.repeat(starts, lengths)
+    rows[place] = np.arange(len(frame))
+    present = np.zeros(len(rows), dtype=bool)
+    present[place] = True
     origin = frame[spec.period].min()
-    full = pd.DataFrame({"_sid": series_of, "_step": full_steps})
-    have = pd.DataFrame({"_sid": sid, "_step": steps, "_row": np.arange(len(frame))})
-    full = full.merge(have, on=["_sid", "_step"], how="left")
-    row = full["_row"].to_numpy()
-    present = ~np.isnan(row)
-    out = frame.iloc[np.where(present, row, 0).astype(np.int64)].reset_index(drop=True)
-    # holes take their series' keys from the series' first row; everything else empty
-    first_row = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
-    keys = list(spec.keys)
-    out.loc[~present, keys] = frame[keys].to_numpy()[first_row[series_of[~present]]]
-    grid = freq.range(origin, origin + int(full_steps.max()))
-    periods = pd.Series(grid[full_steps], index=out.index)
-    out[spec.period] = periods.where(~present, periods)  # same values; keeps the dtype
-    out.loc[~present, [spec.target, *spec.exog]] = np.nan
-    return out
+    out = frame.take(rows).reset_index(drop=True)
+    grid = spec.frequency.range(origin, origin + int(full_steps.max()))
+    out[spec.period] = pd.Series(grid[full_steps], index=out.index)
+    for column in (spec.target, *spec.exog):
+        out[column] = out[column].where(present)
+    return out, full_series, full_steps
