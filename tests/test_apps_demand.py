@@ -476,28 +476,27 @@ def test_scenarios_side_by_side_follow_the_elasticities(project: Path) -> None:
     table = read(folder / "latest_scenarios.csv")
     assert list(table.columns) == list(SCENARIO_COLUMNS)
     assert list(pd.unique(table["scenario"])) == ["baseline", "high", "low"]
-    # forecast.csv is the baseline scenario
+    # forecast.csv read the data's plan (listed as scenario "forecast.csv"); each scenario
+    # = forecast.csv x exp(elasticity x log(scenario path / plan)), to rounding
     planner = read(folder / "latest.csv")
-    base = table.loc[table["scenario"] == "baseline"].drop(columns="scenario")
-    pd.testing.assert_frame_equal(
-        base.drop(columns="created_at").reset_index(drop=True),
-        planner.drop(columns="created_at"),
-    )
-    # each scenario = baseline x exp(elasticity x log driver ratio), to rounding
-    drivers = read(folder / "latest_scenario_drivers.csv").set_index(["scenario", "period"])
+    drivers = read(folder / "latest_scenario_drivers.csv")
+    assert list(pd.unique(drivers["scenario"])) == ["forecast.csv", "baseline", "high", "low"]
+    drivers = drivers.set_index(["scenario", "period"])
     elastic = read(folder / "latest_scenario_elasticities.csv")
     assert set(elastic["status"]) <= {"estimated", "driver too smooth"}
     beta = elastic.pivot(index="sector", columns="driver", values="elasticity").astype(float)
-    for name in ("high", "low"):
+    for name in ("baseline", "high", "low"):
         part = table.loc[table["scenario"] == name].reset_index(drop=True)
+        assert (part[["period", "sector", "occupation", "level"]] == planner[
+            ["period", "sector", "occupation", "level"]]).all().all()  # fmt: skip
         log_ratio = np.zeros(len(part))
         for driver in beta.columns:
             new = drivers.loc[[(name, p) for p in part["period"]], driver].to_numpy(dtype=float)
-            old = drivers.loc[[("baseline", p) for p in part["period"]], driver].to_numpy(
-                dtype=float
+            plan = drivers.loc[[("forecast.csv", p) for p in part["period"]], driver]
+            log_ratio += part["sector"].map(beta[driver]).to_numpy() * np.log(
+                new / plan.to_numpy(dtype=float)
             )
-            log_ratio += part["sector"].map(beta[driver]).to_numpy() * np.log(new / old)
-        want = numbers(base.reset_index(drop=True), "forecast") * np.exp(log_ratio)
+        want = numbers(planner, "forecast") * np.exp(log_ratio)
         np.testing.assert_allclose(numbers(part, "forecast"), want, rtol=2e-3, atol=1.0)
     (run,) = runs(project, "forecast")[-1:]
     last = table.loc[table["period"] == "2027-H2"]
@@ -510,6 +509,20 @@ def test_scenarios_side_by_side_follow_the_elasticities(project: Path) -> None:
     assert forecast_app.run(cfg("forecast", project, *FORECAST)) == EXIT_OK
     for name in SCENARIO_FILES:
         assert not (folder / latest_name(name, "latest.csv")).exists()
+
+
+def test_without_a_plan_forecast_csv_is_the_reference_scenario(project: Path) -> None:
+    overrides = (*FORECAST, "scenarios=sample", "data.future_exog=null")
+    assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_OK
+    folder = project / "forecasts"
+    table = read(folder / "latest_scenarios.csv")
+    base = table.loc[table["scenario"] == "baseline"].drop(columns="scenario")
+    pd.testing.assert_frame_equal(
+        base.drop(columns="created_at").reset_index(drop=True),
+        read(folder / "latest.csv").drop(columns="created_at"),
+    )
+    drivers = read(folder / "latest_scenario_drivers.csv")
+    assert list(pd.unique(drivers["scenario"])) == ["baseline", "high", "low"]
 
 
 def test_model_method_says_when_the_model_ignores_drivers(project: Path) -> None:

@@ -417,3 +417,27 @@ def test_eurostat_extract_loads_as_annual_occupation_by_level_panel() -> None:
     dense = panel.dense()  # NaN: 10 suppressed + 7 outside the PL OC3 / CZ OC2 ED0-2 spans
     assert dense.shape == (106, 13) and np.isnan(dense).sum() == 10 + 7
     assert np.nansum(panel.dense("low_reliability")) == 30
+
+
+def test_sample_plan_matches_the_port_plan_and_the_tourism_trend() -> None:
+    from skillcast.datasets import load_sample_plan
+
+    plan = load_sample_plan()
+    assert plan["period"].iloc[0] == "2015-H1" and plan["period"].iloc[-1] == "2035-H2"
+    assert len(load_sample_plan("2026-H1")) == 23
+    data = load_sample(as_frame=True).drop_duplicates("period")
+    both = data.merge(plan, on="period", suffixes=("", "_plan"))
+    assert len(both) == 22
+    # the port figures in the data are the plan itself
+    assert (both["port_throughput_mt"] == both["port_throughput_mt_plan"]).all()
+    # arrivals: the plan is their trend and season; outside COVID-19 the outcome is within
+    # noise of it (3% a period)
+    calm = ~both["period"].str[:4].isin(["2020", "2021", "2022"])
+    ratio = both.loc[calm, "tourist_arrivals_m"] / both.loc[calm, "tourist_arrivals_m_plan"]
+    assert ratio.between(0.9, 1.1).all()
+    covid = both["period"] == "2020-H1"
+    assert (
+        both.loc[covid, "tourist_arrivals_m"] < 0.8 * both.loc[covid, "tourist_arrivals_m_plan"]
+    ).all()
+    with pytest.raises(SkillcastConfigError, match="year or a half-year"):
+        load_sample_plan("2014")

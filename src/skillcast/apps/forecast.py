@@ -169,6 +169,7 @@ def forecast_tables(
     forecast period (the dated folder) and the notes of the demand and scenario steps."""
     horizon = int(cfg.output.horizon)
     paths = scenario_paths(cfg.scenarios, panel, horizon)
+    reads_plan = future is not None
     future, notes = forecast_exog(cfg.scenarios, paths, future)
     for note in notes:
         report(note)
@@ -194,7 +195,9 @@ def forecast_tables(
         counts = demand.gap["assessment"].value_counts().to_dict()
         report(f"Supply gap: {len(demand.gap)} cells; {counts}")
     if paths is not None:
-        scenarios = scenario_outputs(cfg.scenarios, paths, forecaster, forecast, panel, future)
+        scenarios = scenario_outputs(
+            cfg.scenarios, paths, forecaster, forecast, panel, future, reads_plan
+        )
         table = scenario_frame(scenarios.forecasts, forecast, **stamp)
         tables["forecast_scenarios.csv"] = table
         tables["scenario_drivers.csv"] = drivers_frame(scenarios.paths, freq, **stamp)

@@ -2,10 +2,10 @@
 
 A scenario is an annual growth rate for each known-in-advance driver of the data
 (:mod:`skillcast.scenarios`); ``scenarios.growth`` names them (``null``: no scenarios).
-``forecast.csv`` is the ``reference`` scenario: when the data gives no future driver
-values (``data.future_exog``), the forecast reads the reference scenario's path, so a
-model that uses drivers can forecast at all. Each scenario's forecast then comes from
-``method``:
+``forecast.csv`` reads the data's planned driver values (``data.future_exog``) when it
+has them, else the ``reference`` scenario's path (so a model that uses drivers can
+forecast at all). Each scenario's forecast is ``forecast.csv`` moved from the path it
+read to the scenario's path, by ``method``:
 
 * ``elasticity`` (the default; any model): the reference forecast scaled by the
   employment elasticities of :class:`~skillcast.elasticities.DriverElasticities`
@@ -15,7 +15,8 @@ model that uses drivers can forecast at all. Each scenario's forecast then comes
   every scenario comes out the same, a note says the model ignores them).
 
 Written beside forecast.csv: ``forecast_scenarios.csv`` and ``scenario_drivers.csv``
-(the driver paths). Reconciled models give scenario forecasts of the bottom series; the
+(the driver paths, with the data's plan as scenario ``forecast.csv`` when the forecast
+read one). Reconciled models give scenario forecasts of the bottom series; the
 elasticity method keeps them coherent when added up, since every total is a sum of them.
 """
 
@@ -34,9 +35,11 @@ from skillcast.elasticities import DriverElasticities
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import Forecast, Forecaster
 from skillcast.panel import Panel
+from skillcast.periods import parse_periods
 from skillcast.scenarios import SCENARIO, ScenarioPaths, forecast_scenarios, make_scenario_paths
 
 METHODS = ("elasticity", "model")
+PLAN = "forecast.csv"  # scenario name of the data's plan in scenario_drivers.csv
 
 
 @dataclass
@@ -89,9 +92,18 @@ def scenario_outputs(
     forecast: Forecast,
     panel: Panel,
     reference: pd.DataFrame,
+    reads_plan: bool = False,
 ) -> ScenarioOutputs:
-    """Scenario forecasts of ``forecast`` (bottom series of ``panel``) per ``cfg``."""
+    """Scenario forecasts of ``forecast`` (bottom series of ``panel``) per ``cfg``.
+
+    Args:
+        reference: the driver values ``forecast`` read.
+        reads_plan: ``reference`` is the data's plan, not a scenario's path (it is then
+            listed with the paths as scenario ``forecast.csv``).
+    """
     out = ScenarioOutputs(paths=paths.frame)
+    if reads_plan:
+        out.paths = pd.concat([plan_rows(reference, panel, paths), paths.frame], ignore_index=True)
     named = {name: paths.exog(name) for name in paths.names}
     horizon = int(forecast.frame["step"].max())
     if str(cfg.method) == "elasticity":
@@ -124,6 +136,21 @@ def scenario_outputs(
             )
         )
     return out
+
+
+def plan_rows(reference: pd.DataFrame, panel: Panel, paths: ScenarioPaths) -> pd.DataFrame:
+    """The data's plan for the scenarios' periods, shaped like ``paths.frame`` with the
+    scenario name ``forecast.csv``."""
+    spec = panel.spec
+    period_col = spec.period if spec.period in reference.columns else "period"
+    periods = parse_periods(reference[period_col].reset_index(drop=True), panel.freq).periods
+    wanted = pd.PeriodIndex(paths.frame[spec.period].unique())
+    keep = periods.isin(wanted).to_numpy()
+    keys = [c for c in paths.frame.columns if c in spec.keys]
+    rows = reference.loc[keep, [*keys, *spec.known_exog]].reset_index(drop=True)
+    rows.insert(len(keys), spec.period, periods[keep].reset_index(drop=True))
+    rows.insert(0, SCENARIO, PLAN)
+    return rows.drop_duplicates([*keys, spec.period], ignore_index=True)
 
 
 def scenario_metrics(table: pd.DataFrame) -> dict[str, float]:

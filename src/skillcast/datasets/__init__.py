@@ -13,6 +13,7 @@ from skillcast.datasets.sample import (
     SAMPLE_SEED,
     SAMPLE_SPEC,
     load_sample,
+    load_sample_plan,
     load_sample_supply,
     sample_spec,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "build_eurostat_extract",
     "load_eurostat_extract",
     "load_sample",
+    "load_sample_plan",
     "load_sample_supply",
     "make_hai_phong_like",
     "read_eurostat_extract",

@@ -4,7 +4,8 @@ The sample is ``make_hai_phong_like(seed=SAMPLE_SEED)``, semi-annual 2015-H1..20
 stored as ``data/hai_phong_sample.csv.gz``; its synthetic graduate supply,
 ``make_supply_table(load_sample(), seed=SAMPLE_SEED)`` (2015-H1..2030-H2), is stored as
 ``data/hai_phong_supply.csv.gz`` and read by :func:`load_sample_supply` (both described
-in ``data/DATA_CARD.md``). Regenerate both, byte for byte, with::
+in ``data/DATA_CARD.md``). :func:`load_sample_plan` gives the planned values of its
+known drivers, 2015-H1..2035-H2 (computed, not stored). Regenerate both, byte for byte, with::
 
     python -m skillcast.datasets rebuild-sample
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from skillcast.datasets.synthetic import make_hai_phong_like
+from skillcast.datasets.synthetic import driver_plan, make_hai_phong_like
 from skillcast.errors import SkillcastConfigError
 from skillcast.panel import Panel, PanelSpec, load_panel
 
@@ -104,6 +105,23 @@ def generate_sample_supply() -> pd.DataFrame:
     table = make_supply_table(panel, seed=SAMPLE_SEED, horizon=SUPPLY_HORIZON)
     table["period"] = panel.freq.labels(pd.PeriodIndex(table["period"]))
     return table
+
+
+def load_sample_plan(end: str = "2035") -> pd.DataFrame:
+    """The planned values of the sample's known drivers, 2015-H1 to ``end`` (a year or a
+    half-year label; default 2035-H2): the port plan and the tourism target, as
+    :func:`~skillcast.datasets.synthetic.driver_plan` describes. The periods after
+    2025-H2 are what a forecast reads (``predict(horizon, exog=plan)``; the ``sample``
+    data config sets it as ``data.future_exog``); the earlier ones are what was planned
+    then, for replays of past cycles (``data.until``)."""
+    text = str(end).strip()
+    year, _, half = text.partition("-")
+    if not year.isdigit() or half not in {"", "H1", "H2"} or int(year) < int(SAMPLE_START):
+        raise SkillcastConfigError(
+            f"end={end!r}: give a year or a half-year label from {SAMPLE_START} on (2035, 2030-H1)."
+        )
+    periods = (int(year) - int(SAMPLE_START)) * 2 + (1 if half == "H1" else 2)
+    return driver_plan(SAMPLE_FREQ, start=SAMPLE_START, periods=periods)
 
 
 def load_sample_supply() -> pd.DataFrame:

@@ -187,6 +187,41 @@ def _season(tt: np.ndarray, amplitude: float) -> np.ndarray:
     return 1.0 + amplitude * np.cos(2 * np.pi * (month - 7.0) / 12.0)
 
 
+def driver_plan(freq: str = "6M", start: str = "2026", periods: int = 20) -> pd.DataFrame:
+    """The city's plans for its known-in-advance drivers: what planners expect, without
+    the noise and shocks of the outcomes.
+
+    ``port_throughput_mt`` follows the port plan exactly as in the data (it is a plan
+    there too); ``tourist_arrivals_m`` is the tourism target: trend growth and the usual
+    season, with no COVID-19 shock and no noise. Rounded as the data are.
+
+    Args:
+        freq: as :func:`make_hai_phong_like`.
+        start: first planned period (a year or a label of ``freq``).
+        periods: number of periods.
+
+    Returns:
+        Frame with ``period`` (label), ``port_throughput_mt``, ``tourist_arrivals_m``.
+    """
+    fq = _frequency(freq)
+    first = _period_range(fq, start, start)[0]
+    span = fq.range(first, first + int(periods) - 1)
+    tt = _decimal_time(span, fq) - ANCHOR_YEAR
+    year_frac = fq.months / 12.0
+    port = PORT_THROUGHPUT_MT * (1 + PORT_GROWTH) ** tt * year_frac
+    arrivals = (
+        TOURIST_ARRIVALS_M * (1 + TOURISM_GROWTH) ** tt * year_frac
+        * _season(tt, TOURISM_SEASON_AMPLITUDE)
+    )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "period": np.asarray(fq.labels(span), dtype=str),
+            "port_throughput_mt": np.round(port, 2),
+            "tourist_arrivals_m": np.round(arrivals, 3),
+        }
+    )
+
+
 def _t_draws(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return np.clip(rng.standard_t(NOISE_DF, shape), -SHOCK_CLIP, SHOCK_CLIP)
 
