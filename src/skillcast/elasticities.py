@@ -112,13 +112,13 @@ class DriverElasticities(BaseEstimator):
         self.groups_ = groups.astype(str)
         if self.table is not None:
             beta, status = self._supplied(panel)
-            stats = {"std_error": np.nan, "n_obs": 0, "driver_sd": np.nan}
-            table = self._table(beta, status, stats)
+            stats: Mapping[str, np.ndarray | float] = {
+                "std_error": np.nan, "n_obs": 0, "driver_sd": np.nan
+            }  # fmt: skip
         else:
             beta, stats, status = self._estimate(panel, codes, len(groups))
-            table = self._table(beta, status, stats)
         self.beta_ = beta
-        self.table_ = table
+        self.table_ = self._table(beta, status, stats)
         return self
 
     def _estimate(
