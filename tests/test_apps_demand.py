@@ -29,7 +29,14 @@ from skillcast.apps import train as train_app
 from skillcast.apps.forecast import latest_name
 from skillcast.apps.level_backtest import accuracy_by_level, level_backtest, node_windows
 from skillcast.apps.reconciled import ReconciledForecaster, held_series, usable_aggregations
-from skillcast.apps.runtime import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load_data
+from skillcast.apps.runtime import (
+    EXIT_CONFIG,
+    EXIT_DATA,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    load_data,
+)
 from skillcast.apps.skills_demand import demand_outputs, expansion_mode
 from skillcast.backtest import backtest
 from skillcast.datasets import load_sample
@@ -523,6 +530,37 @@ def test_without_a_plan_forecast_csv_is_the_reference_scenario(project: Path) ->
     )
     drivers = read(folder / "latest_scenario_drivers.csv")
     assert list(pd.unique(drivers["scenario"])) == ["baseline", "high", "low"]
+
+
+def test_scenarios_start_where_a_stale_model_forecast_starts(project: Path) -> None:
+    """A model fitted on data up to 2024-H2, forecast with refit=never on newer data:
+    the forecast starts after the model's own panel, and so do the scenario paths
+    (seasonal: null also works)."""
+    # registered as version 2, not promoted (exit 3): the champion's score is better
+    assert train_app.run(cfg("train", project, *TRAIN, "data.until=2024-H2")) == EXIT_REFUSED
+    overrides = (*FORECAST, "scenarios=sample", "refit=never", "model_ref=2",
+                 "scenarios.seasonal=null")  # fmt: skip
+    assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_OK
+    folder = project / "forecasts"
+    planner = read(folder / "latest.csv")
+    table = read(folder / "latest_scenarios.csv")
+    assert set(table["period"]) == set(planner["period"]) == {
+        "2025-H1", "2025-H2", "2026-H1", "2026-H2"
+    }  # fmt: skip
+    drivers = read(folder / "latest_scenario_drivers.csv")
+    assert set(drivers["period"]) == set(planner["period"])
+
+
+def test_a_plan_without_a_driver_fails_cleanly(project: Path, tmp_path: Path) -> None:
+    from skillcast.datasets import load_sample_plan
+
+    plan = tmp_path / "plan.csv"
+    load_sample_plan().drop(columns="tourist_arrivals_m").to_csv(plan, index=False)
+    folder = project / "forecasts"
+    before = snapshot(folder)
+    overrides = (*FORECAST, "scenarios=sample", f"data.future_exog={plan}")
+    assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_DATA
+    assert snapshot(folder) == before
 
 
 def test_model_method_says_when_the_model_ignores_drivers(project: Path) -> None:

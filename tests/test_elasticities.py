@@ -138,7 +138,6 @@ def test_supplied_table_replaces_the_estimate(panel, tmp_path) -> None:
             pd.DataFrame({"sector": ["S0", "S0"], "driver": ["plan"] * 2, "elasticity": [1, 2]}),
             "repeat",
         ),
-        (pd.DataFrame({"sector": ["S9"], "driver": ["plan"], "elasticity": [1.0]}), "does not"),
     ],
 )
 def test_bad_supplied_tables_are_named(panel, table, message) -> None:
@@ -175,3 +174,41 @@ def test_non_positive_paths_are_refused(panel) -> None:
     bad = paths.exog("high").assign(driver=0.0)
     with pytest.raises(SkillcastDataError, match="positive"):
         fitted.factors(panel, paths.exog("baseline"), bad, 2)
+
+
+def test_table_rows_for_groups_the_panel_lacks_are_set_aside(panel) -> None:
+    table = pd.DataFrame(
+        {"sector": ["S0", "S9"], "driver": ["driver", "driver"], "elasticity": [0.5, 1.0]}
+    )
+    fitted = DriverElasticities(table=table).fit(panel)
+    assert fitted.unmatched_.to_dict("records") == [
+        {"sector": "S9", "driver": "driver", "elasticity": 1.0}
+    ]
+    got = fitted.table_.set_index(["sector", "driver"])["elasticity"]
+    assert got[("S0", "driver")] == 0.5 and got[("S1", "driver")] == 0.0
+
+
+def test_missing_path_values_and_misaligned_forecasts_are_refused(panel) -> None:
+    fitted = DriverElasticities().fit(panel)
+    paths = make_scenario_paths(panel, 2, GROWTH, seasonal=())
+    holed = paths.exog("high")
+    holed.loc[1, "driver"] = np.nan
+    with pytest.raises(SkillcastDataError, match="missing, not a number or <= 0"):
+        fitted.factors(panel, paths.exog("baseline"), holed, 2)
+    early = SeasonalNaive().fit(panel.until(panel.periods[-3])).predict(2)
+    named = {"high": paths.exog("high")}
+    with pytest.raises(SkillcastDataError, match="forecaster.panel_"):
+        fitted.scenario_forecasts(early, panel, named, paths.exog("baseline"))
+
+
+def test_collinear_drivers_without_ridge_share_their_effect(panel) -> None:
+    """driver2 = 2 x driver: with ridge=0 the system is singular; the minimum-norm
+    solution splits the effect, and the total response equals the one-driver fit."""
+    frame = make_frame().assign(driver2=lambda f: 2 * f["driver"]).drop(columns="plan")
+    spec = PanelSpec(keys=SPEC.keys, known_exog=("driver", "driver2"), taxonomies={})
+    both = DriverElasticities(ridge=0.0).fit(load_panel(frame, spec)).table_
+    one_spec = PanelSpec(keys=SPEC.keys, known_exog=("driver",), taxonomies={})
+    one = DriverElasticities(ridge=0.0).fit(load_panel(frame.drop(columns="driver2"), one_spec))
+    summed = both.groupby("sector")["elasticity"].sum()
+    np.testing.assert_allclose(summed, one.table_.set_index("sector")["elasticity"], atol=1e-8)
+    assert np.isfinite(both["elasticity"]).all()

@@ -29,7 +29,8 @@ pairs gets 0.
 
 **Supplied elasticities** (``table=``): a frame or CSV path with the ``by`` columns,
 ``driver`` and ``elasticity`` (e.g. from an input-output study) replaces the estimate;
-pairs it does not list get 0.
+pairs it does not list get 0, rows naming groups the panel lacks are set aside
+(``unmatched_``).
 """
 
 from __future__ import annotations
@@ -66,8 +67,11 @@ class DriverElasticities(BaseEstimator):
 
     Attributes:
         table_: one row per group and driver: the ``by`` columns, ``driver``,
-            ``elasticity``, ``std_error``, ``n_obs``, ``driver_sd``, ``status``.
+            ``elasticity``, ``std_error``, ``n_obs``, ``driver_sd`` (root mean square of
+            the driver's yearly log growth about the group's mean, or about 0 with
+            ``intercept=False``), ``status``.
         drivers_: the known drivers, in the panel's order.
+        unmatched_: rows of a supplied ``table`` naming groups the panel lacks (ignored).
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class DriverElasticities(BaseEstimator):
             )
         self.by_ = by
         self.drivers_ = list(panel.spec.known_exog)
+        self.unmatched_ = pd.DataFrame(columns=[*by, "driver", "elasticity"])
         codes = panel.series.groupby(by, sort=True, observed=True).ngroup().to_numpy()
         groups = panel.series[by].drop_duplicates().sort_values(by).reset_index(drop=True)
         self.groups_ = groups.astype(str)
@@ -166,11 +171,13 @@ class DriverElasticities(BaseEstimator):
         penalty = np.where(ident, self.ridge * n[:, None] * sd**2, 1.0)
         A = xtx_id.copy()
         A[:, diag, diag] += penalty
-        beta = np.linalg.solve(A, np.where(ident, xtd, 0.0)[..., None])[..., 0]
+        # pseudo-inverse: with ridge=0, exactly collinear drivers share their effect
+        # (the minimum-norm solution) instead of failing
+        A_inv = np.linalg.pinv(A)
+        beta = (A_inv @ np.where(ident, xtd, 0.0)[..., None])[..., 0]
         resid = d - np.einsum("gtc,gc->gt", X, beta)
         dof = np.maximum(n - ident.sum(axis=1) - int(bool(self.intercept)), 1.0)
         sigma2 = (w * resid**2).sum(axis=1) / dof
-        A_inv = np.linalg.inv(A)
         cov = sigma2[:, None, None] * (A_inv @ xtx_id @ A_inv)
         se = np.where(ident, np.sqrt(np.maximum(cov[:, diag, diag], 0.0)), np.nan)
         status = np.where(short[:, None], 2, np.where(smooth, 1, 0))
@@ -224,7 +231,9 @@ class DriverElasticities(BaseEstimator):
         _raise_rows(frame, dup, "repeat a (group, driver) pair: give one elasticity each")
         slot = self.groups_.reset_index(names="_g").merge(frame, on=self.by_, how="right")
         stray = slot["_g"].isna().to_numpy()
-        _raise_rows(frame, stray, f"name a {'/'.join(self.by_)} the panel does not have")
+        # a national table lists sectors a city does not have: kept aside, not an error
+        self.unmatched_ = frame.loc[stray].reset_index(drop=True)
+        slot = slot.loc[~stray]
         beta = np.zeros((len(self.groups_), len(self.drivers_)))
         status = np.full(beta.shape, 4)
         rows = slot["_g"].to_numpy(dtype=int)
@@ -276,10 +285,16 @@ class DriverElasticities(BaseEstimator):
         for j, column in enumerate(self.drivers_):  # a few drivers
             old = future_values(panel, reference, column, positions).T
             new = future_values(panel, path, column, positions).T
-            if (old <= 0).any() or (new <= 0).any():
+            bad = ~((old > 0) & (new > 0))  # NaN (missing, not a number) fails too
+            if bad.any():
+                periods = panel.freq.labels(panel.freq.range(
+                    panel.periods[-1] + 1, panel.periods[-1] + int(horizon)
+                ))  # fmt: skip
+                named = sorted({periods[k] for k in np.nonzero(bad)[1]})
                 raise SkillcastDataError(
-                    f"Driver {column!r}: scenario and reference paths must be positive to "
-                    "compare them as growth; a path has a value <= 0."
+                    f"Driver {column!r}: the scenario or reference path is missing, not a "
+                    f"number or <= 0 in period(s) {named[:_EXAMPLES]} for {int(bad.any(1).sum())} "
+                    "series; growth paths need positive values in every forecast period."
                 )
             log_ratio += beta[:, j : j + 1] * (np.log(new) - np.log(old))
         return np.exp(log_ratio)
@@ -299,18 +314,25 @@ class DriverElasticities(BaseEstimator):
             reference: the driver frame ``forecast`` stands for.
         """
         horizon = int(forecast.frame["step"].max())
+        first = panel.periods[-1] + 1
+        if forecast.frame["period"].min() != first:
+            raise SkillcastDataError(
+                f"The forecast starts at {panel.freq.label(forecast.frame['period'].min())}, "
+                f"not after the panel's last period ({panel.freq.label(panel.periods[-1])}): "
+                "pass the panel the forecaster was fitted on (forecaster.panel_)."
+            )
         keys = list(panel.spec.keys)
+        lookup = panel.series[keys].loc[np.repeat(np.arange(panel.n_series), horizon)]
+        lookup = lookup.reset_index(drop=True)
+        lookup["step"] = np.tile(np.arange(1, horizon + 1), panel.n_series)
         value_columns = [
             c for c in forecast.frame.columns if c == "mean" or c[:6] in {"lower_", "upper_"}
         ]
         frames = []
         for name, path in paths.items():  # a handful of scenarios
             factor = self.factors(panel, reference, path, horizon)
-            lookup = panel.series[keys].loc[np.repeat(np.arange(panel.n_series), horizon)]
-            lookup = lookup.reset_index(drop=True)
-            lookup["step"] = np.tile(np.arange(1, horizon + 1), panel.n_series)
-            lookup["_factor"] = factor.ravel()
-            frame = forecast.frame.merge(lookup, on=[*keys, "step"], how="left", validate="1:1")
+            scaled = lookup.assign(_factor=factor.ravel())
+            frame = forecast.frame.merge(scaled, on=[*keys, "step"], how="left", validate="1:1")
             frame[value_columns] = frame[value_columns].mul(frame.pop("_factor"), axis=0)
             frame.insert(0, SCENARIO, str(name))
             frames.append(frame)

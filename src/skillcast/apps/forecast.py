@@ -146,7 +146,10 @@ def _forecast(cfg: DictConfig) -> int:
             tracker.log_text("\n\n".join(notes), "forecast/notes.txt")
         tracker.log_metrics(demand_metrics(tables, first))
         if "forecast_scenarios.csv" in tables:
-            tracker.log_metrics(scenario_metrics(tables["forecast_scenarios.csv"]))
+            totals = scenario_metrics(tables["forecast_scenarios.csv"])
+            tracker.log_metrics(totals)
+            for name, total in totals.items():
+                report(f"{name}: {total:,.0f}")
         written = write_tables(tables, Path(cfg.output.dir), first, str(cfg.output.latest), tracker)
         tracker.client.set_tag(active.info.run_id, "forecast_csv", str(written[0]))
     table = tables[FORECAST_FILE]
@@ -168,7 +171,10 @@ def forecast_tables(
     """The tables to write, by file name (``forecast.csv`` first), the label of the first
     forecast period (the dated folder) and the notes of the demand and scenario steps."""
     horizon = int(cfg.output.horizon)
-    paths = scenario_paths(cfg.scenarios, panel, horizon)
+    # paths start where the forecast does: after the panel the model was fitted on (an
+    # earlier one than the data's with refit=never)
+    fitted = getattr(forecaster, "panel_", panel)
+    paths = scenario_paths(cfg.scenarios, fitted, horizon)
     reads_plan = future is not None
     future, notes = forecast_exog(cfg.scenarios, paths, future)
     for note in notes:
@@ -196,7 +202,7 @@ def forecast_tables(
         report(f"Supply gap: {len(demand.gap)} cells; {counts}")
     if paths is not None:
         scenarios = scenario_outputs(
-            cfg.scenarios, paths, forecaster, forecast, panel, future, reads_plan
+            cfg.scenarios, paths, forecaster, forecast, fitted, future, reads_plan, data=panel
         )
         table = scenario_frame(scenarios.forecasts, forecast, **stamp)
         tables["forecast_scenarios.csv"] = table
@@ -207,8 +213,6 @@ def forecast_tables(
         notes += scenarios.notes
         for note in scenarios.notes:
             report(note)
-        for name, total in scenario_metrics(table).items():
-            report(f"{name}: {total:,.0f}")
     return tables, freq.label(forecast.frame["period"].min()), notes
 
 

@@ -32,7 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from skillcast.apps.runtime import build
 from skillcast.elasticities import DriverElasticities
-from skillcast.errors import SkillcastConfigError
+from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.models.base import Forecast, Forecaster
 from skillcast.panel import Panel
 from skillcast.periods import parse_periods
@@ -60,7 +60,9 @@ def scenario_paths(cfg: DictConfig, panel: Panel, horizon: int) -> ScenarioPaths
         raise SkillcastConfigError(f"scenarios.method={cfg.method!r}; choose one of {METHODS}.")
     growth = OmegaConf.to_container(cfg.growth, resolve=True)
     seasonal = cfg.seasonal
-    if not isinstance(seasonal, str):
+    if seasonal is None:
+        seasonal = []  # no driver repeats a seasonal pattern
+    elif not isinstance(seasonal, str):
         seasonal = list(seasonal)
     paths = make_scenario_paths(panel, horizon, growth, seasonal=seasonal)  # type: ignore[arg-type]
     if str(cfg.reference) not in paths.names:
@@ -93,17 +95,21 @@ def scenario_outputs(
     panel: Panel,
     reference: pd.DataFrame,
     reads_plan: bool = False,
+    data: Panel | None = None,
 ) -> ScenarioOutputs:
     """Scenario forecasts of ``forecast`` (bottom series of ``panel``) per ``cfg``.
 
     Args:
+        panel: the panel the forecaster was fitted on (``forecast`` starts after it).
         reference: the driver values ``forecast`` read.
+        data: the latest data, which elasticities are estimated on (default ``panel``).
         reads_plan: ``reference`` is the data's plan, not a scenario's path (it is then
             listed with the paths as scenario ``forecast.csv``).
     """
     out = ScenarioOutputs(paths=paths.frame)
     if reads_plan:
         out.paths = pd.concat([plan_rows(reference, panel, paths), paths.frame], ignore_index=True)
+    out.paths = out.paths.rename(columns={panel.spec.period: "period"})
     named = {name: paths.exog(name) for name in paths.names}
     horizon = int(forecast.frame["step"].max())
     if str(cfg.method) == "elasticity":
@@ -113,20 +119,26 @@ def scenario_outputs(
             raise SkillcastConfigError(
                 f"scenarios.elasticities built a {type(model).__name__}, not DriverElasticities."
             )
-        model.fit(panel)
+        model.fit(panel if data is None else data)
         out.elasticities = model.table_
         out.forecasts = model.scenario_forecasts(forecast, panel, named, reference)
-        left_out = model.table_.loc[model.table_["status"] != "estimated"]
+        zero = {"driver too smooth", "too few periods", "not supplied"}
+        left_out = model.table_.loc[model.table_["status"].isin(zero)]
         for status, rows in left_out.groupby("status"):
             drivers = sorted(rows["driver"].unique())
             out.notes.append(
                 f"Elasticity 0 for {len(rows)} group x driver pair(s) ({status}; drivers "
                 f"{drivers}): those scenarios change nothing there."
             )
+        if len(model.unmatched_):
+            out.notes.append(
+                f"{len(model.unmatched_)} row(s) of the elasticity table name groups the data "
+                f"does not have, e.g. {model.unmatched_.head(3).to_dict('records')}: ignored."
+            )
     else:
         out.forecasts = forecast_scenarios(forecaster, horizon, named)
     totals = out.forecasts.groupby(SCENARIO, sort=False)["mean"].sum()
-    if np.allclose(totals.to_numpy(), totals.iloc[0], rtol=1e-9, atol=1e-9):
+    if len(totals) > 1 and np.allclose(totals.to_numpy(), totals.iloc[0], rtol=1e-9, atol=1e-9):
         out.notes.append(
             "Every scenario gives the same forecast: "
             + (
@@ -143,10 +155,16 @@ def plan_rows(reference: pd.DataFrame, panel: Panel, paths: ScenarioPaths) -> pd
     scenario name ``forecast.csv``."""
     spec = panel.spec
     period_col = spec.period if spec.period in reference.columns else "period"
+    absent = [c for c in (period_col, *spec.known_exog) if c not in reference.columns]
+    if absent:
+        raise SkillcastDataError(
+            f"data.future_exog lacks column(s) {absent} (it has {list(reference.columns)}): "
+            "the plan needs 'period' and every known driver."
+        )
     periods = parse_periods(reference[period_col].reset_index(drop=True), panel.freq).periods
     wanted = pd.PeriodIndex(paths.frame[spec.period].unique())
     keep = periods.isin(wanted).to_numpy()
-    keys = [c for c in paths.frame.columns if c in spec.keys]
+    keys = [c for c in paths.frame.columns if c in spec.keys and c in reference.columns]
     rows = reference.loc[keep, [*keys, *spec.known_exog]].reset_index(drop=True)
     rows.insert(len(keys), spec.period, periods[keep].reset_index(drop=True))
     rows.insert(0, SCENARIO, PLAN)

@@ -135,7 +135,7 @@ class ScenariosConf:
 
     # scenario -> driver -> annual growth rate (0.07 = 7% a year); null = no scenarios
     growth: Any = None
-    reference: str = "baseline"  # the scenario forecast.csv stands for
+    reference: str = "baseline"  # the path forecast.csv reads when the data has no plan
     method: str = "elasticity"  # elasticity (any model) or model (the model re-forecasts)
     seasonal: Any = "auto"  # drivers whose path repeats last year's seasonal pattern
     elasticities: Any = None  # a _target_ node building DriverElasticities (null: defaults)
