@@ -11,8 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
@@ -84,19 +82,6 @@ def versions(root: Path) -> list[str]:
 
 def mase_of(forecaster, panel, horizon=1, n_windows=1) -> float:
     return float(evaluate(backtest(forecaster, panel, horizon, n_windows))["mase"].iloc[0])
-
-
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory) -> Iterator[Path]:
-    """A scratch folder, in memory where the machine has /dev/shm: SQLite commits (MLflow
-    creates its tables in dozens of them) are then not held up by disk syncs."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        path = Path(tempfile.mkdtemp(prefix="skillcast-apps-", dir=shm))
-        yield path
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        yield tmp_path_factory.mktemp("apps")
 
 
 @pytest.fixture(scope="module")

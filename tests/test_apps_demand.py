@@ -7,11 +7,8 @@ that change the project work on a copy of it (see ``test_apps.py`` for the regis
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
@@ -94,17 +91,6 @@ def numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def snapshot(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory) -> Iterator[Path]:
-    shm = Path("/dev/shm")  # SQLite commits are not held up by disk syncs there
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        path = Path(tempfile.mkdtemp(prefix="skillcast-demand-", dir=shm))
-        yield path
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        yield tmp_path_factory.mktemp("demand")
 
 
 @pytest.fixture(scope="module")

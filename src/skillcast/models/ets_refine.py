@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skillcast.models.ets_kernels import EtsForm, params_from_scaled, simulate
+from skillcast.models.ets_kernels import EtsForm, Simulation, params_from_scaled, simulate
 
 States = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -84,6 +84,25 @@ def _split(x: np.ndarray, n_params: int) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(x[:n_params], -_LOGIT_LIMIT, _LOGIT_LIMIT), x[n_params:]
 
 
+def _simulate_at(
+    values: np.ndarray,
+    mask: np.ndarray,
+    form: EtsForm,
+    m: int,
+    points: np.ndarray,
+    init: States,
+    scale: np.ndarray,
+    keep_errors: bool = False,
+) -> Simulation:
+    """Run the recursions at coordinate ``points`` (coordinates x grid x series)."""
+    u, offsets = _split(points, len(form.dims))
+    dirs = state_directions(form, m)
+    states = shift_states(init, dirs, offsets * scale[:, None, :], m)
+    return simulate(
+        values, mask, form, m, params_from_scaled(form, u), states, keep_errors=keep_errors
+    )
+
+
 def _iterate(
     values: np.ndarray,
     mask: np.ndarray,
@@ -107,22 +126,12 @@ def _iterate(
     Returns:
         ``(x, lik, damping)`` after the iteration.
     """
-    n_params, n_coords = len(form.dims), len(free)
-    dirs = state_directions(form, m)
+    n_coords = len(free)
     n = np.maximum(mask.sum(axis=0), 1)
     # base point and one forward step along each free coordinate, as one grid
     grid = np.repeat(x[:, None, :], n_coords + 1, axis=1)
     grid[free, np.arange(1, n_coords + 1)] += _STEP
-    u, offsets = _split(grid, n_params)
-    run = simulate(
-        values,
-        mask,
-        form,
-        m,
-        params_from_scaled(form, u),
-        shift_states(init, dirs, offsets * scale[:, None, :], m),
-        keep_errors=True,
-    )
+    run = _simulate_at(values, mask, form, m, grid, init, scale, keep_errors=True)
     errors = run.errors
     assert errors is not None
     # in place, to spare (periods x grid x series) temporaries: residuals, then the
@@ -146,15 +155,7 @@ def _iterate(
     delta = np.linalg.solve(systems, rhs)[..., 0] * -_STEP
     trial = np.repeat(x[:, None, :], len(factors), axis=1)  # (coords, tries, series)
     trial[free] += np.moveaxis(delta, 2, 0)
-    u, offsets = _split(trial, n_params)
-    trial_lik = simulate(
-        values,
-        mask,
-        form,
-        m,
-        params_from_scaled(form, u),
-        shift_states(init, dirs, offsets * scale[:, None, :], m),
-    ).lik
+    trial_lik = _simulate_at(values, mask, form, m, trial, init, scale).lik
     pick = np.argmin(trial_lik, axis=0)
     cols = np.arange(x.shape[1])
     best = trial_lik[pick, cols]
