@@ -89,7 +89,7 @@ def run_case(args: tuple[str, str | None, bool, str, int]) -> dict[str, object]:
 
 
 def _run_case(case: str, inner: str | None, nonnegative: bool, structure_name: str):
-    from skillcast.models.base import Forecast
+    from skillcast.forecast import Forecast
     from skillcast.panel import PanelSpec
     from skillcast.reconcile import build_structure, make_reconciler, reconcile_forecast
 

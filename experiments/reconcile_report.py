@@ -26,11 +26,11 @@ import time
 
 import pandas as pd
 
-from skillcast.apps.level_backtest import accuracy_by_level, node_windows
-from skillcast.apps.reconciled import ReconciledForecaster
 from skillcast.datasets import load_sample
 from skillcast.models import AutoETS, Forecaster, GlobalModel, SeasonalNaive
 from skillcast.panel import Panel
+from skillcast.reconcile.evaluation import accuracy_by_level, node_windows
+from skillcast.reconcile.forecaster import ReconciledForecaster
 
 METHODS = ("bottom_up", "ols", "wls_struct", "mint_shrink")
 MEASURES = ("mase", "wape", "hit_rate", "di")

@@ -25,21 +25,21 @@ from pandas.testing import assert_frame_equal
 from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
 from skillcast.apps import train as train_app
-from skillcast.apps.gate import Decision, decide
-from skillcast.apps.runtime import (
+from skillcast.apps.console import (
     EXIT_CONFIG,
     EXIT_DATA,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_REFUSED,
     combined_exit,
-    fingerprint,
-    load_data,
 )
+from skillcast.apps.data import load_data
 from skillcast.backtest import backtest
+from skillcast.lineage import fingerprint
 from skillcast.metrics import evaluate
 from skillcast.models import AutoETS, SeasonalNaive
 from skillcast.outputs import PLANNER_COLUMNS, files
+from skillcast.promotion import Decision, decide
 from skillcast.pyfunc import labelled
 
 MODEL = "skillcast-demand"

@@ -23,17 +23,9 @@ from skillcast import tracking
 from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
 from skillcast.apps import train as train_app
+from skillcast.apps.console import EXIT_CONFIG, EXIT_DATA, EXIT_FAILED, EXIT_OK, EXIT_REFUSED
+from skillcast.apps.data import load_data
 from skillcast.apps.forecast import latest_name
-from skillcast.apps.level_backtest import accuracy_by_level, level_backtest, node_windows
-from skillcast.apps.reconciled import ReconciledForecaster, held_series, usable_aggregations
-from skillcast.apps.runtime import (
-    EXIT_CONFIG,
-    EXIT_DATA,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_REFUSED,
-    load_data,
-)
 from skillcast.apps.skills_demand import demand_outputs, expansion_mode
 from skillcast.backtest import backtest
 from skillcast.datasets import load_sample
@@ -51,6 +43,8 @@ from skillcast.outputs import (
 from skillcast.outputs.scenario_tables import SCENARIO_COLUMNS
 from skillcast.panel import Panel, PanelSpec, load_panel
 from skillcast.persistence import load_forecaster, save_forecaster
+from skillcast.reconcile.evaluation import accuracy_by_level, level_backtest, node_windows
+from skillcast.reconcile.forecaster import ReconciledForecaster, held_series, usable_aggregations
 
 TRAIN = ["data.max_series=30", "model=seasonal_naive", "backtest=quick", "output.horizon=4"]
 # the sample's supply covers the whole city: the 30 series get graduates of their own

@@ -5,9 +5,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillcast import Panel, PanelSpec, SkillcastConfigError, frequency, load_panel
-from skillcast.backtest import BacktestResult, backtest, training_scales, window_origins
+from skillcast.backtest import BacktestResult, backtest
 from skillcast.metrics import evaluate
 from skillcast.models.base import Forecaster
+from skillcast.models.validation import origin_positions, training_scales
 
 
 class Log:
@@ -39,15 +40,17 @@ class LastValue(Forecaster):
             self.log.predicts.append((horizon, None if exog is None else exog.copy()))
         return np.repeat(self.last_[:, None], horizon, axis=1)
 
-    def _calibrate(self, panel: Panel) -> None:
-        pass  # fixed bounds below: nothing to calibrate (and no extra fits in the log)
+    def _calibration(self, panel: Panel, validation: object) -> None:
+        return None  # fixed bounds below: nothing to calibrate (and no extra fits in the log)
 
-    def _bounds(self, mean: np.ndarray, horizon: int) -> dict:
+    def _bounds(self, mean: np.ndarray, horizon: int, exog: object) -> dict:
         return {lv: (mean - lv / 10, mean + lv / 10) for lv in self.levels}
 
 
 class Updatable(LastValue):
     """LastValue whose update conditions on new data without refitting."""
+
+    updatable = True
 
     def update(self, panel: Panel) -> "Updatable":
         self.log.updates.append(panel)
@@ -123,8 +126,8 @@ def test_windows_frame_and_actuals_by_hand():
 
 
 def test_window_origins_positions():
-    assert window_origins(10, 3, 3, 2).tolist() == [2, 4, 6]
-    assert window_origins(10, 1, 1).tolist() == [8]
+    assert origin_positions(10, 3, 3, 2).tolist() == [2, 4, 6]
+    assert origin_positions(10, 1, 1).tolist() == [8]
 
 
 def test_too_short_panel_says_how_many_periods_are_needed():
@@ -264,6 +267,8 @@ def test_refit_false_updates_without_refitting():
 
 
 class Stale(LastValue):
+    updatable = True
+
     def update(self, panel: Panel) -> "Stale":
         return self  # forgets to move to the new data
 

@@ -11,9 +11,11 @@ from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, ValidationError
 
 from skillcast.apps import schema
-from skillcast.apps.runtime import build, check_config, config_hash, load_data
+from skillcast.apps.config import build, check_config
+from skillcast.apps.data import load_data
 from skillcast.errors import SkillcastConfigError
 from skillcast.features import FeaturePipeline
+from skillcast.lineage import config_hash
 from skillcast.models import Croston, Forecaster, SeasonalNaive
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +140,7 @@ def test_bad_keys_and_types_fail_while_composing(overrides, error, named) -> Non
 def test_generated_model_schema_follows_the_signature() -> None:
     node = OmegaConf.structured(schema.target_schema("skillcast.models.Croston"))
     assert node._target_ == "skillcast.models.Croston"
-    assert set(node) == {"_target_", "_convert_", "variant", "alpha", "levels"}
+    assert set(node) == {"_target_", "_convert_", "variant", "alpha", "levels", "intervals"}
     assert node.alpha == Croston().alpha and list(node.levels) == list(Croston().levels)
     with pytest.raises(ValidationError):
         node.alpha = "fast"

@@ -14,7 +14,7 @@ from skillcast.demand import (
     retirement_rates,
     statutory_retirement_age,
 )
-from skillcast.models.base import forecast_frame
+from skillcast.forecast import forecast_frame
 
 KEYS = ("sector", "occupation", "level")
 # 8343 is matched by "83"/L1 (0.10 a year, more specific than "8"/L1); 5120 by "5"/"*" (0.12)

@@ -19,7 +19,7 @@ from skillcast.models import (
     SeasonalNaive,
 )
 from skillcast.models.ensemble import combine
-from skillcast.models.routing import convex_weights, inverse_error_weights, series_groups
+from skillcast.models.validation import convex_weights, inverse_error_weights, series_groups
 
 SPEC = PanelSpec(keys=("item",), taxonomies={}, gaps="missing")
 

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from skillcast import Panel, PanelSpec, SkillcastConfigError, load_panel
 from skillcast.features import FeaturePipeline, Lags, make_minimal_features
 from skillcast.features.exogenous import ExogenousFeatures
-from skillcast.models import GlobalModel
+from skillcast.models import ConformalIntervals, GlobalModel
 from skillcast.models.target_scale import recent_level
 
 NAN = np.nan
@@ -186,8 +186,9 @@ def test_rolling_forecasts_never_read_after_their_origin():
 
 def test_conformal_intervals_are_calibrated_per_step_and_widen():
     panel, _ = driver_panel(n_series=30, n_periods=16, seed=5)
-    model = GlobalModel(features=driver_features(), max_horizon=2)
-    model.calibration_horizon = 2  # a class-level setting of every forecaster
+    model = GlobalModel(
+        features=driver_features(), max_horizon=2, intervals=ConformalIntervals(horizon=2)
+    )
     model.fit(panel)
     cal = model.calibration_
     assert cal.residuals.shape == (30, 4, 2)

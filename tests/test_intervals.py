@@ -7,13 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillcast import Panel, PanelSpec, SkillcastConfigError, load_panel
-from skillcast.models import AutoETS, ExponentialSmoothing, Naive, WindowAverage
-from skillcast.models.intervals import (
-    ConformalCalibration,
-    _group_quantile,
-    calibration_origins,
-    conformal_quantile,
-)
+from skillcast.models import AutoETS, ConformalIntervals, ExponentialSmoothing, Naive, WindowAverage
+from skillcast.models.calibration import ConformalCalibration, _group_quantile, conformal_quantile
+from skillcast.models.validation import validation_origins
 
 SPEC = PanelSpec(freq="quarterly", keys=("sector", "occupation"), taxonomies={})
 
@@ -90,11 +86,14 @@ def test_series_with_enough_residuals_use_their_own():
 
 
 def test_calibration_origins_by_hand():
-    assert calibration_origins(20, 4, 8) == ([8, 9, 10, 11], 8)
-    assert calibration_origins(6, 4, 4) == ([1], 4)  # origins before position 1 dropped
-    assert calibration_origins(4, 4, 8) == ([1], 2)  # horizon shortened to the data
+    def origins(n_periods: int, windows: int, horizon: int) -> tuple[list[int], int]:
+        return validation_origins(make_panel(np.ones((1, n_periods))), windows, horizon)
+
+    assert origins(20, 4, 8) == ([8, 9, 10, 11], 8)
+    assert origins(6, 4, 4) == ([1], 4)  # origins before position 1 dropped
+    assert origins(4, 4, 8) == ([1], 2)  # horizon shortened to the data
     with pytest.raises(SkillcastConfigError, match="at least 3 periods"):
-        calibration_origins(2, 4, 4)
+        origins(2, 4, 4)
 
 
 # --- coverage ----------------------------------------------------------------------------
@@ -124,10 +123,8 @@ def test_per_series_quantiles_follow_each_series_noise():
     sigma = np.where(np.arange(n) < n // 2, 2.0, 10.0)[:, None]  # not tied to the level
     y = 100 + sigma * rng.normal(size=(n, periods))
     panel = make_panel(y[:, :-hold])
-    own = WindowAverage(window=8)
-    own.calibration_windows, own.calibration_horizon, own.min_residuals = 40, hold, 20
-    pooled = WindowAverage(window=8)
-    pooled.calibration_horizon = hold
+    own = WindowAverage(window=8, intervals=ConformalIntervals(40, hold, min_residuals=20))
+    pooled = WindowAverage(window=8, intervals=ConformalIntervals(horizon=hold))
     actual = y[:, -hold:]
     fc_own, fc_pooled = own.fit(panel).predict(hold), pooled.fit(panel).predict(hold)
     low, high = slice(0, n // 2), slice(n // 2, n)
@@ -148,8 +145,7 @@ def test_interval_groups_pool_within_each_group():
     noise = np.where(sectors == "C10", 0.02, 0.2)[:, None]
     y = 100 * (1 + noise * rng.normal(size=(n, periods)))
     panel = make_panel(y[:, :-4], sectors=sectors)
-    grouped = Naive()
-    grouped.interval_groups = ("sector",)
+    grouped = Naive(intervals=ConformalIntervals(groups=("sector",)))
     fc = grouped.fit(panel).predict(4)
     panel_order = np.r_[np.flatnonzero(sectors == "C10"), np.flatnonzero(sectors == "H52")]
     actual = y[panel_order, -4:]  # the panel sorts by sector: C10 series, then H52
@@ -159,10 +155,8 @@ def test_interval_groups_pool_within_each_group():
     everyone = Naive().fit(panel).predict(4)
     inside = (actual >= everyone.dense("lower_80")) & (actual <= everyone.dense("upper_80"))
     assert inside[: n // 2].mean() > 0.97 and inside[n // 2 :].mean() < 0.75
-    with pytest.raises(SkillcastConfigError, match="interval_groups"):
-        bad = Naive()
-        bad.interval_groups = ("region",)
-        bad.fit(panel)
+    with pytest.raises(SkillcastConfigError, match="region"):
+        Naive(intervals=ConformalIntervals(groups=("region",))).fit(panel)
 
 
 # --- no look-ahead -----------------------------------------------------------------------
@@ -225,8 +219,7 @@ def test_calibration_passes_known_drivers_of_the_forecast_periods_only():
     ExogSpy.seen = []
     y = np.arange(1.0, 41.0).reshape(2, 20)
     spec = SPEC.with_(known_exog=("plan",))
-    model = ExogSpy()
-    model.calibration_windows, model.calibration_horizon = 2, 3
+    model = ExogSpy(intervals=ConformalIntervals(windows=2, horizon=3))
     model.fit(make_panel(y, spec=spec, plan=y * 10))
     origins = model.calibration_.origins
     assert len(ExogSpy.seen) == 2
@@ -243,7 +236,7 @@ def test_levels_are_validated_and_intervals_need_a_fit_with_levels():
     with pytest.raises(SkillcastConfigError, match="percentages"):
         Naive(levels=(120,)).fit(IID_PANEL)
     model = ExponentialSmoothing(levels=()).fit(IID_PANEL)
-    assert not hasattr(model, "calibration_")
+    assert model.calibration_ is None
     assert "lower_80" not in model.predict(2).frame.columns
     model.set_params(levels=(80,))
     with pytest.raises(SkillcastConfigError, match="levels"):

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from skillcast import Panel, PanelSpec, SkillcastConfigError, frequency, load_panel
 from skillcast import metrics as m
-from skillcast.backtest import backtest
+from skillcast.backtest import backtest, compare
 from skillcast.models.base import Forecaster
 
 Y = [10.0, 0.0, 5.0, np.nan]
@@ -263,7 +263,7 @@ def test_mase_of_seasonal_naive_on_linear_trends_is_one(freq, intercepts, slope,
 def test_compare_ranks_forecasters_by_mase():
     panel = trend_panel([100.0, 200.0], [2.0, 4.0], "semiannual", 10)
     models = {"far": Offset(offset=-30.0), "seasonal": SeasonalRepeat(), "near": Offset(-5.0)}
-    table = m.compare(models, panel, horizon=2, n_windows=3)
+    table = compare(models, panel, horizon=2, n_windows=3)
     assert table["model"].tolist() == ["seasonal", "near", "far"]
     assert table["mase"].is_monotonic_increasing
     assert table["mase"].iloc[0] == pytest.approx(1.0)
@@ -271,9 +271,9 @@ def test_compare_ranks_forecasters_by_mase():
     pd.testing.assert_frame_equal(
         table.iloc[[1], 1:].reset_index(drop=True), alone, check_dtype=False
     )
-    by_step = m.compare(models, panel, horizon=2, n_windows=3, by="step")
+    by_step = compare(models, panel, horizon=2, n_windows=3, by="step")
     assert by_step[["step", "model"]].values.tolist() == [
         [1, "seasonal"], [1, "near"], [1, "far"], [2, "seasonal"], [2, "near"], [2, "far"],
     ]  # fmt: skip
     with pytest.raises(SkillcastConfigError, match="at least one"):
-        m.compare({}, panel, horizon=1, n_windows=1)
+        compare({}, panel, horizon=1, n_windows=1)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillcast.models.base import Forecast
+from skillcast.forecast import Forecast
 from skillcast.outputs import (
     ALL_LEVELS_COLUMNS,
     OPENINGS_COLUMNS,

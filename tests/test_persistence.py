@@ -23,7 +23,7 @@ from sklearn.pipeline import make_pipeline
 
 import skillcast.models as models
 from skillcast.apps import schema
-from skillcast.apps.runtime import build
+from skillcast.apps.config import build
 from skillcast.datasets.sample import load_sample
 from skillcast.errors import SkillcastConfigError
 from skillcast.features import make_minimal_features

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from skillcast import PanelSpec, SkillcastConfigError, SkillcastDataError, load_panel
-from skillcast.models.base import Forecast
+from skillcast.forecast import Forecast
 from skillcast.models.baselines import Naive
 from skillcast.reconcile import (
     OLS,

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skillcast.apps.level_backtest import accuracy_by_level, node_windows
-from skillcast.apps.reconciled import ReconciledForecaster
 from skillcast.datasets import load_sample
 from skillcast.models import SeasonalNaive
 from skillcast.panel import Panel
+from skillcast.reconcile.evaluation import accuracy_by_level, node_windows
+from skillcast.reconcile.forecaster import ReconciledForecaster
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "reconcile_report.py"
 

@@ -7,7 +7,7 @@ import pytest
 from skillcast import SkillcastConfigError, SkillcastDataError
 from skillcast.demand import job_openings, make_supply_table, supply_gap
 from skillcast.demand.synthetic import make_age_structure, make_replacement_rates
-from skillcast.models.base import forecast_frame
+from skillcast.forecast import forecast_frame
 
 H1 = pd.Period("2026-01", "6M")
 

@@ -1,27 +1,29 @@
 """Rolling-origin backtests: refit (or update) a forecaster at a series of origins.
 
-Windows are laid out back from the end of the panel: the last origin is the last period
-minus ``horizon`` (so its forecasts end at the last period), earlier origins step back
-by ``step`` periods. At each origin the forecaster sees only the rows up to and
-including the origin, and forecasts the next ``horizon`` periods, which are then
-joined with what actually happened.
+Windows are laid out back from the end of the panel by the rolling-origin engine
+(:mod:`skillcast.models.validation`, shared with validation weights and conformal
+calibration): the last origin is the last period minus ``horizon`` (so its forecasts
+end at the last period), earlier origins step back by ``step`` periods. At each origin
+the forecaster sees only the rows up to and including the origin, and forecasts the
+next ``horizon`` periods, which are then joined with what actually happened.
+:func:`compare` backtests several forecasters on the same windows and ranks them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.models.base import Forecaster, interval_columns
+from skillcast.forecast import interval_columns
+from skillcast.metrics import GroupSpec, evaluate
+from skillcast.metrics.tables import level_order
+from skillcast.models.base import Forecaster
+from skillcast.models.validation import fit_until, future_exog, origin_positions, training_scales
 from skillcast.panel import Panel
-
-if TYPE_CHECKING:
-    from skillcast.metrics import GroupSpec
 
 
 @dataclass
@@ -68,15 +70,7 @@ class BacktestResult:
 
     def evaluate(self, by: GroupSpec = None, **kwargs: object) -> pd.DataFrame:
         """Shortcut for :func:`skillcast.metrics.evaluate` on this result."""
-        from skillcast.metrics import evaluate
-
         return evaluate(self, by=by, **kwargs)  # type: ignore[arg-type]
-
-
-def window_origins(n_periods: int, horizon: int, n_windows: int, step: int = 1) -> np.ndarray:
-    """Positions of the origins, oldest first: the last is ``n_periods - 1 - horizon``."""
-    last = n_periods - 1 - horizon
-    return last - step * np.arange(n_windows - 1, -1, -1, dtype=np.int64)
 
 
 def backtest(
@@ -106,9 +100,10 @@ def backtest(
             at every origin instead (``result.updated`` is then ``False``).
         min_train: periods the first window must have up to its origin.
 
-    When ``panel.spec.known_exog`` is non-empty, ``predict`` receives ``exog``: the
-    panel's rows for the forecast periods (after the origin) with the key columns, the
-    period column and the known-in-advance columns only; observed-only drivers are never
+    When ``panel.spec.known_exog`` is non-empty, ``predict`` receives ``exog``: one row
+    per series and forecast period (after the origin) with the key columns, the period
+    column and the known-in-advance columns only (NaN where the panel has no value;
+    :func:`~skillcast.models.validation.future_exog`); observed-only drivers are never
     passed. Series whose first row comes after an origin produce no rows for that window.
 
     Raises:
@@ -127,20 +122,18 @@ def backtest(
             f"{horizon} every {step} period(s) with {min_train} training period(s) need at "
             f"least {needed}. Shorten the horizon, use fewer windows or a smaller step."
         )
-    positions = window_origins(panel.n_periods, horizon, n_windows, step)
+    positions = origin_positions(panel.n_periods, horizon, n_windows, step)
     origins = panel.periods[positions]
     model: Forecaster | None = None
     updated = False
     windows = []
-    for origin in origins:
-        train = panel.until(origin)
-        if refit or model is None:
-            model = clone(forecaster).fit(train)
-        elif callable(getattr(model, "update", None)):
-            model = model.update(train) or model
+    for pos, origin in zip(positions, origins, strict=True):
+        if refit or model is None or not model.updatable:
+            train, model = fit_until(forecaster, panel, int(pos))
+        else:
+            train = panel.until(origin)
+            model = model.update(train)
             updated = True
-        else:  # no way to condition without re-estimating: refit, as documented
-            model = clone(forecaster).fit(train)
         windows.append(_forecast_window(model, panel, train, origin, horizon))
     levels = tuple(sorted({lv for _, lv in windows for lv in lv}))
     frame = _join_actuals(panel, [w for w, _ in windows], positions, levels)
@@ -167,17 +160,11 @@ def _forecast_window(
     model: Forecaster, panel: Panel, train: Panel, origin: pd.Period, horizon: int
 ) -> tuple[pd.DataFrame, tuple[int, ...]]:
     """Forecast the ``horizon`` periods after ``origin`` from a model fitted on ``train``."""
-    spec = panel.spec
     # the training panel ends at its last row; if no series reports at the origin itself,
     # forecast through the gap and keep only the periods after the origin
     gap = int(panel.freq.steps(pd.PeriodIndex([origin]), train.periods[-1])[0])
-    exog = None
-    if spec.known_exog:
-        col = panel.frame[spec.period]
-        rows = (col > train.periods[-1]) & (col <= origin + horizon)
-        exog = panel.frame.loc[rows, [*spec.keys, spec.period, *spec.known_exog]]
-        exog = exog.reset_index(drop=True)
-    forecast = model.predict(horizon + gap, exog=exog)
+    last = int(panel.freq.steps(pd.PeriodIndex([train.periods[-1]]), panel.periods[0])[0])
+    forecast = model.predict(horizon + gap, exog=future_exog(panel, last, horizon + gap))
     frame = forecast.frame
     if len(frame) and frame["period"].min() != train.periods[-1] + 1:
         raise SkillcastConfigError(
@@ -224,42 +211,36 @@ def _join_actuals(
     return out
 
 
-def training_scales(
-    y: np.ndarray, origins: object = None, season_length: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """In-sample seasonal-naive MAE and RMSE of each series up to each origin.
+def compare(
+    forecasters: Mapping[str, Forecaster],
+    panel: Panel,
+    horizon: int,
+    n_windows: int,
+    step: int = 1,
+    by: GroupSpec = None,
+    *,
+    refit: bool = True,
+    levels: Sequence[int] | None = None,
+    di_column: str = "occupation",
+) -> pd.DataFrame:
+    """Backtest every forecaster on the same windows and tabulate :func:`evaluate`.
 
-    ``y`` is (series x periods), NaN where unobserved; ``origins`` are period positions
-    (default: the last). Differences y[t] - y[t - season_length] with t <= origin are
-    used; a series with no such pair falls back to lag-1 differences, and one with
-    neither gets NaN. Returns two (series x origins) arrays.
+    One row per forecaster (per forecaster and group when ``by`` is given), a ``model``
+    column holding the dict key first, sorted by MASE (within each group when grouped;
+    undefined MASE last).
     """
-    y = np.asarray(y, dtype=float)
-    origins = np.atleast_1d(np.asarray(y.shape[1] - 1 if origins is None else origins))
-    stats = [_cumulative_diffs(y, lag, origins) for lag in dict.fromkeys((season_length, 1))]
-    n, s_abs, s_sq = stats[0]
-    if len(stats) > 1:  # lag-1 where the seasonal lag has no pair yet
-        short = n == 0
-        n, s_abs, s_sq = (np.where(short, b, a) for a, b in zip(stats[0], stats[1], strict=True))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, s_abs / n, np.nan), np.where(n > 0, np.sqrt(s_sq / n), np.nan)
-
-
-def _cumulative_diffs(
-    y: np.ndarray, lag: int, origins: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Count, sum |d| and sum d^2 of lag-``lag`` differences up to each origin."""
-    d = y[:, lag:] - y[:, :-lag] if y.shape[1] > lag else np.zeros((y.shape[0], 0))
-    ok = np.isfinite(d)
-    # column j of the cumulative sums holds the differences ending at or before j + lag
-    cums = [
-        np.cumsum(x, axis=1) for x in (ok, np.where(ok, np.abs(d), 0.0), np.where(ok, d * d, 0.0))
-    ]
-    idx = origins - lag
-    take = (idx >= 0) & (idx < d.shape[1])
-    out = []
-    for c in cums:
-        vals = np.zeros((y.shape[0], origins.size))
-        vals[:, take] = c[:, idx[take]]
-        out.append(vals)
-    return out[0], out[1], out[2]
+    if not forecasters:
+        raise SkillcastConfigError("compare needs at least one forecaster.")
+    tables = []
+    for name, forecaster in forecasters.items():
+        result = backtest(forecaster, panel, horizon, n_windows, step=step, refit=refit)
+        table = evaluate(result, by=by, levels=levels, di_column=di_column)
+        tables.append(table.assign(model=name))
+    out = pd.concat(tables, ignore_index=True)
+    group_names = list(tables[0].columns[: list(tables[0].columns).index("n")])
+    bounds = [c for c in out.columns if c.startswith(("pinball", "coverage", "width"))]
+    head = ["n", "n_series", "mae", "rmse", "wape", "smape", "mase", "rmsse", "mase_excluded"]
+    order = [*head, "bias", "rel_bias", *sorted(bounds, key=level_order), "hit_rate", "di"]
+    out = out[["model", *group_names, *order]]
+    out = out.sort_values([*group_names, "mase"], kind="stable", na_position="last")
+    return out.reset_index(drop=True)

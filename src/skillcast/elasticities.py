@@ -45,7 +45,7 @@ from sklearn.base import BaseEstimator
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.features.exogenous import future_values
-from skillcast.models.base import Forecast
+from skillcast.forecast import Forecast
 from skillcast.panel import Panel
 
 SCENARIO = "scenario"

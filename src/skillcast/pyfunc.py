@@ -24,7 +24,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.models.base import Forecast
+from skillcast.forecast import Forecast
 from skillcast.periods import parse_periods
 
 

@@ -41,19 +41,9 @@ import pandas as pd
 from omegaconf import DictConfig
 from sklearn.base import clone
 
-from skillcast.apps.reconciled import ReconciledForecaster
-from skillcast.apps.runtime import (
-    EXIT_OK,
-    check_config,
-    console_main,
-    fingerprint,
-    flatten,
-    guarded,
-    labelled_frame,
-    load_data,
-    load_future_exog,
-    report,
-)
+from skillcast.apps.config import check_config
+from skillcast.apps.console import EXIT_OK, console_main, guarded, report
+from skillcast.apps.data import load_data, load_future_exog
 from skillcast.apps.scenario_outputs import (
     forecast_exog,
     scenario_metrics,
@@ -62,6 +52,7 @@ from skillcast.apps.scenario_outputs import (
 )
 from skillcast.apps.skills_demand import demand_outputs
 from skillcast.errors import SkillcastConfigError
+from skillcast.lineage import fingerprint, flatten, labelled_frame
 from skillcast.models.base import Forecaster
 from skillcast.outputs import (
     CsvBatch,
@@ -72,6 +63,7 @@ from skillcast.outputs import (
 )
 from skillcast.outputs.scenario_tables import drivers_frame, elasticities_frame, scenario_frame
 from skillcast.panel import Panel
+from skillcast.reconcile.forecaster import ReconciledForecaster
 
 log = logging.getLogger("skillcast.forecast")
 REFIT_CHOICES = ("auto", "never", "always")

@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from skillcast.apps.runtime import build
+from skillcast.apps.config import build
 from skillcast.elasticities import DriverElasticities
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
-from skillcast.models.base import Forecast, Forecaster
+from skillcast.forecast import Forecast
+from skillcast.models.base import Forecaster
 from skillcast.panel import Panel
 from skillcast.periods import parse_periods
 from skillcast.scenarios import SCENARIO, ScenarioPaths, forecast_scenarios, make_scenario_paths

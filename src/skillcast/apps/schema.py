@@ -99,7 +99,7 @@ class BacktestConf:
 
 @dataclass
 class ReconcileConf:
-    """Coherent forecasts across the hierarchy (see skillcast.apps.reconciled)."""
+    """Coherent forecasts across the hierarchy (see skillcast.reconcile.forecaster)."""
 
     method: str = "mint_shrink"  # mint_shrink, wls_var, wls_struct, ols, bottom_up, none
     nonnegative: bool = True

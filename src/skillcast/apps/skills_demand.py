@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from skillcast.apps.runtime import build
+from skillcast.apps.config import build
 from skillcast.demand import HiringAdjustment, ReplacementRates, job_openings, supply_gap
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
-from skillcast.models.base import Forecast
+from skillcast.forecast import Forecast
 from skillcast.panel import Panel
 from skillcast.periods import Frequency, frequency
 

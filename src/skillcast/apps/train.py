@@ -13,7 +13,7 @@ One run of the retraining cycle:
    and after reconciliation; fit the final model on all data, log it with its
    signature, register a version, log the forecast CSV;
 5. promote the version to ``champion`` if it beats the champion (see
-   :mod:`skillcast.apps.gate`), otherwise alias it ``challenger`` and exit 3.
+   :mod:`skillcast.promotion`), otherwise alias it ``challenger`` and exit 3.
 
 A failure after the run started marks the run FAILED with the error recorded and moves
 no alias (exit 5, or 4/2 for data/config errors found late).
@@ -34,35 +34,24 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
-from skillcast.apps.gate import Decision, check_metric, decide
-from skillcast.apps.level_backtest import (
+from skillcast.apps.config import build, check_config
+from skillcast.apps.console import EXIT_OK, EXIT_REFUSED, console_main, guarded, report
+from skillcast.apps.data import load_data, load_future_exog
+from skillcast.backtest import BacktestResult, backtest
+from skillcast.errors import SkillcastConfigError
+from skillcast.lineage import config_hash, fingerprint, flatten, labelled_frame
+from skillcast.metrics import evaluate
+from skillcast.models.base import Forecaster
+from skillcast.outputs import planner_frame, write_planner_csv
+from skillcast.panel import Panel
+from skillcast.promotion import Decision, check_metric, decide
+from skillcast.reconcile.evaluation import (
     LevelBacktest,
     accuracy_by_level,
     level_backtest,
     level_metrics,
 )
-from skillcast.apps.reconciled import ReconciledForecaster
-from skillcast.apps.runtime import (
-    EXIT_OK,
-    EXIT_REFUSED,
-    build,
-    check_config,
-    config_hash,
-    console_main,
-    fingerprint,
-    flatten,
-    guarded,
-    labelled_frame,
-    load_data,
-    load_future_exog,
-    report,
-)
-from skillcast.backtest import BacktestResult, backtest
-from skillcast.errors import SkillcastConfigError
-from skillcast.metrics import evaluate
-from skillcast.models.base import Forecaster
-from skillcast.outputs import planner_frame, write_planner_csv
-from skillcast.panel import Panel
+from skillcast.reconcile.forecaster import ReconciledForecaster
 
 log = logging.getLogger("skillcast.train")
 
@@ -244,7 +233,7 @@ def log_levels(tracker: Any, levels: LevelBacktest) -> pd.DataFrame:
 
 def log_backtest(tracker: Any, result: BacktestResult, metric: str) -> float:
     """Log scores (overall and per step), tables and the plot; return the gate's score."""
-    from skillcast.apps.plots import backtest_figure
+    from skillcast.outputs.plots import backtest_figure
 
     overall = evaluate(result)
     by_step = evaluate(result, by="step")

@@ -39,7 +39,7 @@ import pandas as pd
 from skillcast.demand.hiring import HiringAdjustment, as_adjustment
 from skillcast.demand.replacement import ReplacementRates
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
-from skillcast.models.base import Forecast, interval_columns
+from skillcast.forecast import Forecast, interval_columns
 from skillcast.panel import Panel
 
 DECOMPOSED = "expansion + replacement"

@@ -2,8 +2,8 @@
 
 Array functions take 1-D arrays of equal length; a cell whose actual (or forecast) is
 NaN is left out. :func:`evaluate` scores a :class:`~skillcast.backtest.BacktestResult`
-per series, horizon step, taxonomy group or overall; :func:`compare` backtests several
-forecasters on the same windows and tabulates them.
+per series, horizon step, taxonomy group or overall (:func:`skillcast.backtest.compare`
+backtests several forecasters on the same windows and tabulates them).
 
 Submodules, by what they hold:
 
@@ -14,7 +14,7 @@ Submodules, by what they hold:
 - :mod:`skillcast.metrics.structure` -- direction and mix: ``direction_hit_rate``,
   ``dissimilarity_index``;
 - :mod:`skillcast.metrics.tables` -- backtest tables: ``evaluate``, ``metrics_by_step``,
-  ``compare``, ``prefix``.
+  ``prefix``.
 
 Every name is importable from ``skillcast.metrics`` itself.
 
@@ -27,7 +27,7 @@ Definitions (e = forecast - actual; units are those of the target unless stated)
   scores 0.
 - ``mase`` / ``rmsse``: each cell's error is scaled by its window's in-sample
   seasonal-naive MAE (RMSE for rmsse) of its series, computed on the training part up
-  to the origin (see :func:`skillcast.backtest.training_scales`). Per series,
+  to the origin (see :func:`skillcast.models.validation.training_scales`). Per series,
   mase = mean |e| / scale and rmsse = sqrt(mean e^2 / scale^2) over all its windows
   and steps; a group's value is the unweighted mean over its series, so every series
   counts once whatever its size.
@@ -52,17 +52,17 @@ Definitions (e = forecast - actual; units are those of the target unless stated)
 from skillcast.metrics.interval import coverage, interval_width, level_quantiles, pinball
 from skillcast.metrics.point import bias, mae, mase, relative_bias, rmse, rmsse, smape, wape
 from skillcast.metrics.structure import direction_hit_rate, dissimilarity_index
-from skillcast.metrics.tables import GroupSpec, compare, evaluate, metrics_by_step, prefix
+from skillcast.metrics.tables import GroupSpec, evaluate, level_order, metrics_by_step, prefix
 
 __all__ = [
     "GroupSpec",
     "bias",
-    "compare",
     "coverage",
     "direction_hit_rate",
     "dissimilarity_index",
     "evaluate",
     "interval_width",
+    "level_order",
     "level_quantiles",
     "mae",
     "mase",

@@ -1,11 +1,10 @@
-"""Backtest accuracy tables: :func:`evaluate` scores a backtest, :func:`compare` ranks models.
+"""Backtest accuracy tables: :func:`evaluate` scores a backtest.
 
 :func:`evaluate` turns a :class:`~skillcast.backtest.BacktestResult` (or its frame) into
 one row per group -- overall, per series, horizon step, origin, taxonomy group or a
 derived grouping such as :func:`prefix` -- with one column per measure of
 :mod:`skillcast.metrics`; :func:`metrics_by_step` is its per-step shortcut.
-:func:`compare` backtests several forecasters on the same windows and stacks their
-tables. Cell terms come from the array measures in :mod:`skillcast.metrics.point`,
+Cell terms come from the array measures in :mod:`skillcast.metrics.point`,
 :mod:`~skillcast.metrics.interval` and :mod:`~skillcast.metrics.structure`, so a table
 and the array functions agree by construction.
 """
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,10 +23,12 @@ from skillcast.metrics.interval import _pinball_terms, level_quantiles
 from skillcast.metrics.point import _ratio, _smape_terms
 from skillcast.metrics.structure import _direction
 
-if TYPE_CHECKING:
-    from skillcast.backtest import BacktestResult
-    from skillcast.models.base import Forecaster
-    from skillcast.panel import Panel
+
+class BacktestResult(Protocol):
+    """What :func:`evaluate` reads of a :class:`skillcast.backtest.BacktestResult`."""
+
+    frame: pd.DataFrame
+
 
 GroupSpec = str | Sequence[str] | Mapping[str, "str | Callable[[pd.DataFrame], object]"] | None
 
@@ -117,7 +118,7 @@ def evaluate(
     out["mase_excluded"] = series_stats["mase_excluded"].astype(np.int64)
     out["bias"] = sums["e"] / sums["n"]
     out["rel_bias"] = _ratio(sums["e"].to_numpy(), sums["ay"].to_numpy())
-    out = out.join(means[sorted(means.columns, key=_level_order)])
+    out = out.join(means[sorted(means.columns, key=level_order)])
     out["hit_rate"] = grouped["hit_rate"].mean()
     out["di"] = _di(work, frame, gcols, di_column)
     out = out.reset_index()
@@ -150,7 +151,7 @@ def _cell_terms(frame: pd.DataFrame, levels: list[int], tol: float) -> dict[str,
     return cell
 
 
-def _level_order(column: str) -> tuple[int, int]:
+def level_order(column: str) -> tuple[int, int]:
     kind, _, level = column.rpartition("_")
     return int(level), ["pinball_lower", "pinball_upper", "coverage", "width"].index(kind)
 
@@ -239,40 +240,3 @@ def _groups(frame: pd.DataFrame, by: GroupSpec, keys: list[str]) -> dict[str, pd
 def metrics_by_step(result: BacktestResult | pd.DataFrame, **kwargs: object) -> pd.DataFrame:
     """:func:`evaluate` per horizon step (one row per step)."""
     return evaluate(result, by="step", **kwargs)  # type: ignore[arg-type]
-
-
-def compare(
-    forecasters: Mapping[str, Forecaster],
-    panel: Panel,
-    horizon: int,
-    n_windows: int,
-    step: int = 1,
-    by: GroupSpec = None,
-    *,
-    refit: bool = True,
-    levels: Sequence[int] | None = None,
-    di_column: str = "occupation",
-) -> pd.DataFrame:
-    """Backtest every forecaster on the same windows and tabulate :func:`evaluate`.
-
-    One row per forecaster (per forecaster and group when ``by`` is given), a ``model``
-    column holding the dict key first, sorted by MASE (within each group when grouped;
-    undefined MASE last).
-    """
-    from skillcast.backtest import backtest
-
-    if not forecasters:
-        raise SkillcastConfigError("compare needs at least one forecaster.")
-    tables = []
-    for name, forecaster in forecasters.items():
-        result = backtest(forecaster, panel, horizon, n_windows, step=step, refit=refit)
-        table = evaluate(result, by=by, levels=levels, di_column=di_column)
-        tables.append(table.assign(model=name))
-    out = pd.concat(tables, ignore_index=True)
-    group_names = list(tables[0].columns[: list(tables[0].columns).index("n")])
-    bounds = [c for c in out.columns if c.startswith(("pinball", "coverage", "width"))]
-    head = ["n", "n_series", "mae", "rmse", "wape", "smape", "mase", "rmsse", "mase_excluded"]
-    order = [*head, "bias", "rel_bias", *sorted(bounds, key=_level_order), "hit_rate", "di"]
-    out = out[["model", *group_names, *order]]
-    out = out.sort_values([*group_names, "mase"], kind="stable", na_position="last")
-    return out.reset_index(drop=True)

@@ -2,14 +2,15 @@
 
 from skillcast.models.base import DEFAULT_LEVELS, Forecast, Forecaster, forecast_frame
 from skillcast.models.baselines import Drift, Naive, SeasonalNaive, WindowAverage
+from skillcast.models.calibration import ConformalIntervals, conformal_bounds
 from skillcast.models.ets import AutoETS, ExponentialSmoothing
 from skillcast.models.intermittent import TSB, Croston, classify_demand
-from skillcast.models.intervals import conformal_bounds
 
 __all__ = [
     "DEFAULT_LEVELS",
     "TSB",
     "AutoETS",
+    "ConformalIntervals",
     "Croston",
     "Drift",
     "ExponentialSmoothing",

@@ -33,20 +33,20 @@ from sklearn.base import clone
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
+from skillcast.models.calibration import ConformalIntervals
 from skillcast.models.ensemble import combine as combine_forecasts
 from skillcast.models.ets import AutoETS
 from skillcast.models.global_model import GlobalModel
 from skillcast.models.intermittent import TSB, Croston, classify_demand
-from skillcast.models.routing import (
+from skillcast.models.validation import (
     METRICS,
-    build_calibration,
+    RollingForecasts,
     convex_weights,
     group_errors,
     inverse_error_weights,
-    rolling_forecasts,
-    rolling_origins,
     series_errors,
     series_groups,
+    validation_origins,
 )
 from skillcast.panel import Panel
 
@@ -85,6 +85,8 @@ class AutoForecaster(Forecaster):
             sample 6 windows chose better weights than 4 (MASE 1.149 against 1.157)
             and 8 no better than 6.
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
         n_jobs, random_state: passed to the default pooled model.
 
     Attributes:
@@ -111,6 +113,7 @@ class AutoForecaster(Forecaster):
         validation_windows: int = 6,
         validation_horizon: int | None = None,
         levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
         n_jobs: int = 1,
         random_state: int = 0,
     ) -> None:
@@ -125,6 +128,7 @@ class AutoForecaster(Forecaster):
         self.validation_windows = validation_windows
         self.validation_horizon = validation_horizon
         self.levels = levels
+        self.intervals = intervals
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -156,7 +160,7 @@ class AutoForecaster(Forecaster):
             raise SkillcastConfigError(f"min_history must be >= 1, got {self.min_history!r}")
         return min_history
 
-    def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
+    def _fit_dense(self, y: np.ndarray, panel: Panel) -> RollingForecasts:
         min_history = self._validate(panel)
         self.members_ = [m.set_params(levels=()).fit(panel) for m in self._candidates()]
         demand = classify_demand(panel)
@@ -164,10 +168,10 @@ class AutoForecaster(Forecaster):
         sparse = (demand["demand_class"] != "smooth").to_numpy() & ~cold
         segment = np.where(cold, 2, np.where(sparse, 1, 0))
 
-        origins, horizon = rolling_origins(
-            self, panel, self.validation_windows, self.validation_horizon
+        origins, horizon = validation_origins(
+            panel, self.validation_windows, self.validation_horizon
         )
-        stack = np.stack([rolling_forecasts(m, panel, origins, horizon) for m in self.members_])
+        stack = np.stack([m.rolling_forecast(panel, origins, horizon) for m in self.members_])
         num, den = series_errors(panel, origins, stack, self.metric)
         n_members = len(self.members_)
         weights = np.zeros((n_members, panel.n_series))
@@ -197,11 +201,9 @@ class AutoForecaster(Forecaster):
         self.weights_ = table.assign(**{MEMBERS[j]: group_w[k] for k, j in enumerate(pair)})
         self.validation_errors_ = self._errors_frame(table, errors, seg_err)
         self.routes_ = self._routes(panel, demand, segment, pick, weights)
-        self.calibration_ = None
-        if self.levels:
-            combined = combine_forecasts(stack, weights)
-            pools = self._pools(segment, combined)
-            self.calibration_ = build_calibration(self, panel, origins, combined, groups=pools)
+        # intervals are calibrated on the routed combination's own validation errors
+        combined = combine_forecasts(stack, weights)
+        return RollingForecasts(origins, combined, groups=self._pools(segment, combined))
 
     def _intermittent_member(self, errors: np.ndarray | None) -> int:
         """Member index for intermittent series: fixed, or the least validation error."""
@@ -272,13 +274,9 @@ class AutoForecaster(Forecaster):
             ["segment", *MEMBERS]
         ]
 
-    def _calibrate(self, panel: Panel) -> None:
-        # done in _fit_dense, from the validation forecasts the routes were chosen on
-        pass
-
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
         used = np.flatnonzero(self.series_weights_.sum(axis=1) > 0)
         stack = np.full((len(self.members_), self.panel_.n_series, horizon), np.nan)
         for j in used:  # skip members no series is routed to
-            stack[j] = np.clip(self.members_[j]._predict_dense(horizon, exog), 0.0, None)
+            stack[j] = np.clip(self.members_[j].predict_dense(horizon, exog), 0.0, None)
         return combine_forecasts(stack, self.series_weights_)

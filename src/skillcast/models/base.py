@@ -1,144 +1,157 @@
-"""The forecaster protocol and the :class:`Forecast` it returns.
+"""The forecaster protocol every model follows.
 
 Every forecaster follows scikit-learn's estimator contract (``__init__`` stores its
-arguments, ``fit`` validates and learns, learned state ends in ``_``) and works on the
-dense (series x periods) view of a :class:`~skillcast.panel.Panel`, so no model loops
-over series in Python.
+arguments, ``fit`` validates and learns, learned state ends in ``_``, ``predict`` never
+changes it) and works on the dense (series x periods) view of a
+:class:`~skillcast.panel.Panel`, so no model loops over series in Python. It returns a
+:class:`~skillcast.forecast.Forecast`.
+
+The hooks a subclass may offer are declared here, each with a default:
+
+* :meth:`Forecaster._fit_dense` and :meth:`Forecaster._predict_dense` (required): learn
+  from and forecast the dense arrays; :meth:`Forecaster.predict_dense` is the public
+  face of the second, for combiners and the rolling-origin engine;
+* :meth:`Forecaster.rolling_forecast`: point forecasts from earlier origins of the
+  fitted panel (default: refit a clone at each, :mod:`skillcast.models.validation`);
+  a model that can do better (the pooled model retrains on slices of its feature
+  table) overrides it;
+* :meth:`Forecaster.update` with ``updatable = True``: condition on newer data without
+  re-estimating (backtests with ``refit=False`` use it);
+* :meth:`Forecaster._calibration` and :meth:`Forecaster._bounds`: conformal intervals
+  by default (:mod:`skillcast.models.calibration`); quantile models override both.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Self
+from collections.abc import Sequence
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.panel import Panel, PanelSpec
+from skillcast.forecast import DEFAULT_LEVELS, Forecast, forecast_frame
+from skillcast.models.calibration import (
+    ConformalCalibration,
+    ConformalIntervals,
+    calibrate,
+    conformal_bounds,
+)
+from skillcast.models.validation import (
+    RollingForecasts,
+    refit_forecasts,
+    series_groups,
+    validation_origins,
+)
+from skillcast.panel import Panel
 
-DEFAULT_LEVELS: tuple[int, ...] = (80, 95)
-
-
-def interval_columns(level: int) -> tuple[str, str]:
-    """Names of the lower and upper bound columns of a central interval (``lower_80``)."""
-    return f"lower_{level}", f"upper_{level}"
-
-
-@dataclass
-class Forecast:
-    """Forecasts in long format.
-
-    ``frame`` has the panel's key columns, ``period`` (pandas Period), ``step`` (1 for
-    the first period after the origin), ``mean`` and, for each level in ``levels``,
-    ``lower_<level>`` and ``upper_<level>``. All values are >= 0.
-    """
-
-    frame: pd.DataFrame
-    spec: PanelSpec
-    levels: tuple[int, ...] = DEFAULT_LEVELS
-    model: str = ""
-
-    @property
-    def origin(self) -> pd.Period:
-        return self.frame["period"].min() - 1
-
-    def dense(self, column: str = "mean") -> np.ndarray:
-        """(series x steps) array of a column, series in the frame's order."""
-        steps = int(self.frame["step"].max())
-        return self.frame[column].to_numpy(dtype=float).reshape(-1, steps)
-
-    def __len__(self) -> int:
-        return len(self.frame)
+__all__ = ["DEFAULT_LEVELS", "Forecast", "Forecaster", "check_panel", "forecast_frame"]
 
 
-def forecast_frame(
-    panel: Panel,
-    mean: np.ndarray,
-    bounds: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
-    origin: pd.Period | None = None,
-    model: str = "",
-) -> Forecast:
-    """Build a :class:`Forecast` from (series x steps) arrays, series in panel order.
-
-    Negative values are clipped to zero: a count of workers cannot be negative.
-    """
-    n_series, horizon = mean.shape
-    if n_series != panel.n_series:
-        raise ValueError(f"mean has {n_series} rows, the panel {panel.n_series} series")
-    origin = panel.periods[-1] if origin is None else origin
-    steps = np.tile(np.arange(1, horizon + 1), n_series)
-    periods = panel.freq.range(origin + 1, origin + horizon)
-    frame = panel.series.loc[np.repeat(np.arange(n_series), horizon)].reset_index(drop=True)
-    frame["period"] = np.tile(periods.to_numpy(), n_series)
-    frame["period"] = frame["period"].astype(periods.dtype)
-    frame["step"] = steps
-    frame["mean"] = np.clip(mean, 0.0, None).ravel()
-    levels = tuple(sorted(bounds)) if bounds else ()
-    for level in levels:
-        lo, hi = bounds[level]  # type: ignore[index]
-        lo_col, hi_col = interval_columns(level)
-        frame[lo_col] = np.clip(np.minimum(lo, mean), 0.0, None).ravel()
-        frame[hi_col] = np.clip(np.maximum(hi, mean), 0.0, None).ravel()
-    return Forecast(frame=frame, spec=panel.spec, levels=levels, model=model)
+def check_panel(panel: object, who: str) -> Panel:
+    """``panel`` if it is a :class:`Panel`; a clear error for a DataFrame or anything else."""
+    if isinstance(panel, Panel):
+        return panel
+    hint = (
+        " Build one with skillcast.load_panel(frame, spec): it validates the rows and "
+        "gives the dense (series x periods) view every model reads."
+        if isinstance(panel, pd.DataFrame)
+        else ""
+    )
+    raise SkillcastConfigError(
+        f"{who}.fit needs a skillcast Panel, got a {type(panel).__name__}.{hint}"
+    )
 
 
 class Forecaster(BaseEstimator, ABC):
     """Base class: ``fit(panel) -> self``, ``predict(horizon, exog=None) -> Forecast``.
 
-    Subclasses implement :meth:`_fit_dense` and :meth:`_predict_dense`; interval
-    calibration and the long output frame are shared. ``levels`` are the central
-    interval coverages (percent) to produce; ``()`` gives point forecasts only.
+    ``levels`` are the central interval coverages (percent) to produce (``()``: point
+    forecasts only); ``intervals`` (:class:`ConformalIntervals`, ``None`` for the
+    defaults) says how they are calibrated. Both are init parameters of every subclass.
     """
 
     levels: tuple[int, ...] = DEFAULT_LEVELS
-    # conformal calibration settings (skillcast.models.intervals); override per class or
-    # instance. None horizon: twice the season length, at least 4 periods.
-    calibration_windows: int = 4
-    calibration_horizon: int | None = None
-    min_residuals: int = 20
-    interval_groups: tuple[str, ...] | None = None
+    intervals: ConformalIntervals | None = None
+    #: True when :meth:`update` conditions on newer data without re-estimating.
+    updatable: ClassVar[bool] = False
 
     def fit(self, panel: Panel) -> Self:
+        panel = check_panel(panel, type(self).__name__)
         if panel.n_series == 0 or panel.n_periods == 0:
             raise SkillcastConfigError("Cannot fit on an empty panel.")
         self.panel_ = panel
-        self._fit_dense(panel.dense(), panel)
-        if self.levels:
-            self._calibrate(panel)
+        validation = self._fit_dense(panel.dense(), panel)
+        self.calibration_ = self._calibration(panel, validation) if self.levels else None
         return self
 
     def predict(self, horizon: int, exog: pd.DataFrame | None = None) -> Forecast:
+        mean = self.predict_dense(horizon, exog)
+        bounds = self._bounds(mean, int(horizon), exog) if self.levels else None
+        return forecast_frame(self.panel_, mean, bounds, model=type(self).__name__)
+
+    def predict_dense(self, horizon: int, exog: pd.DataFrame | None = None) -> np.ndarray:
+        """Point forecasts (series x horizon, panel order, not clipped) of the fitted model."""
         self._check_fitted()
         if int(horizon) < 1:
             raise SkillcastConfigError(f"horizon must be >= 1, got {horizon!r}")
-        mean = self._predict_dense(int(horizon), exog)
-        bounds = self._bounds(mean, int(horizon)) if self.levels else None
-        return forecast_frame(self.panel_, mean, bounds, model=type(self).__name__)
+        return self._predict_dense(int(horizon), exog)
+
+    def rolling_forecast(self, panel: Panel, origins: Sequence[int], horizon: int) -> np.ndarray:
+        """Point forecasts from each origin (positions in ``panel.periods``), each seeing
+        the data up to it only: (series x origins x horizon), clipped at 0, NaN for series
+        absent at an origin. ``panel`` is the panel this model was fitted on."""
+        return refit_forecasts(self, panel, origins, horizon)
+
+    def update(self, panel: Panel) -> Self:
+        """Condition on ``panel`` (the same series, more periods) without re-estimating;
+        offered where ``updatable`` is True."""
+        raise NotImplementedError(f"{type(self).__name__} cannot update: refit it instead.")
 
     @abstractmethod
-    def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
-        """Learn from ``y`` (series x periods, NaN outside each series' span)."""
+    def _fit_dense(self, y: np.ndarray, panel: Panel) -> RollingForecasts | None:
+        """Learn from ``y`` (series x periods, NaN outside each series' span).
+
+        A forecaster that already forecast from validation origins while fitting (to
+        weight or route members) returns those forecasts: intervals are calibrated on
+        them instead of on fresh rolling forecasts.
+        """
 
     @abstractmethod
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
         """Point forecasts, (series x horizon), series in panel order."""
 
-    def _calibrate(self, panel: Panel) -> None:
-        """Learn what :meth:`_bounds` needs; the default stores rolling-origin residuals
-        of refits on earlier origins (``calibration_``). A subclass with its own
-        :meth:`_bounds` (e.g. quantile models) overrides this too."""
-        from skillcast.models.intervals import calibrate
+    def interval_settings(self) -> ConformalIntervals:
+        """The ``intervals`` parameter, or the defaults when it is ``None``."""
+        return self.intervals if self.intervals is not None else ConformalIntervals()
 
-        self.calibration_ = calibrate(self, panel)
+    def _calibration(
+        self, panel: Panel, validation: RollingForecasts | None
+    ) -> ConformalCalibration | None:
+        """What :meth:`_bounds` needs: rolling-origin residuals (conformal intervals)."""
+        for level in self.levels:
+            if not 0 < float(level) < 100:
+                raise SkillcastConfigError(
+                    f"interval levels are percentages in (0, 100), got {level!r}"
+                )
+        settings = self.interval_settings()
+        if validation is None:
+            origins, horizon = validation_origins(panel, settings.windows, settings.horizon)
+            validation = RollingForecasts(origins, self.rolling_forecast(panel, origins, horizon))
+        groups = validation.groups
+        if groups is None:
+            groups, _ = series_groups(panel, settings.groups)
+        return calibrate(
+            panel, validation.origins, validation.forecasts, groups, settings.min_residuals
+        )
 
-    def _bounds(self, mean: np.ndarray, horizon: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def _bounds(
+        self, mean: np.ndarray, horizon: int, exog: pd.DataFrame | None
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Interval bounds per level; the default uses conformal calibration."""
-        from skillcast.models.intervals import conformal_bounds
-
-        return conformal_bounds(self, mean, horizon)
+        return conformal_bounds(self.calibration_, self.levels, mean, horizon, type(self).__name__)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "panel_"):

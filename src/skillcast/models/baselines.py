@@ -13,6 +13,7 @@ import pandas as pd
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
+from skillcast.models.calibration import ConformalIntervals
 from skillcast.panel import Panel
 
 
@@ -40,10 +41,15 @@ class Naive(Forecaster):
 
     Args:
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
     """
 
-    def __init__(self, levels: tuple[int, ...] = DEFAULT_LEVELS) -> None:
+    def __init__(
+        self, levels: tuple[int, ...] = DEFAULT_LEVELS, intervals: ConformalIntervals | None = None
+    ) -> None:
         self.levels = levels
+        self.intervals = intervals
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
         self.last_ = _take(y, last_observed_position(y))
@@ -62,13 +68,19 @@ class SeasonalNaive(Forecaster):
         season_length: periods per seasonal cycle; ``None`` takes the panel's
             (2 for semi-annual, 4 quarterly, 12 monthly, 1 annual).
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
     """
 
     def __init__(
-        self, season_length: int | None = None, levels: tuple[int, ...] = DEFAULT_LEVELS
+        self,
+        season_length: int | None = None,
+        levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
     ) -> None:
         self.season_length = season_length
         self.levels = levels
+        self.intervals = intervals
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
         m = panel.freq.season_length if self.season_length is None else int(self.season_length)
@@ -109,10 +121,15 @@ class Drift(Forecaster):
 
     Args:
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
     """
 
-    def __init__(self, levels: tuple[int, ...] = DEFAULT_LEVELS) -> None:
+    def __init__(
+        self, levels: tuple[int, ...] = DEFAULT_LEVELS, intervals: ConformalIntervals | None = None
+    ) -> None:
         self.levels = levels
+        self.intervals = intervals
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
         first, last = first_observed_position(y), last_observed_position(y)
@@ -135,11 +152,19 @@ class WindowAverage(Forecaster):
         window: how many of the latest observed values to average (fewer if the series
             has fewer).
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
     """
 
-    def __init__(self, window: int = 4, levels: tuple[int, ...] = DEFAULT_LEVELS) -> None:
+    def __init__(
+        self,
+        window: int = 4,
+        levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
+    ) -> None:
         self.window = window
         self.levels = levels
+        self.intervals = intervals
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
         if int(self.window) < 1:

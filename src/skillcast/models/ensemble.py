@@ -18,16 +18,16 @@ from sklearn.base import clone
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
-from skillcast.models.routing import (
+from skillcast.models.calibration import ConformalIntervals
+from skillcast.models.validation import (
     METRICS,
-    build_calibration,
+    RollingForecasts,
     group_errors,
     inverse_error_weights,
     member_names,
-    rolling_forecasts,
-    rolling_origins,
     series_errors,
     series_groups,
+    validation_origins,
 )
 from skillcast.panel import Panel
 
@@ -71,6 +71,8 @@ class Ensemble(Forecaster):
         validation_horizon: steps forecast from each; ``None``: twice the season length,
             at least 4.
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
 
     Attributes:
         members_: the fitted members (point forecasts only), in order.
@@ -92,6 +94,7 @@ class Ensemble(Forecaster):
         validation_windows: int = 4,
         validation_horizon: int | None = None,
         levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
     ) -> None:
         self.forecasters = forecasters
         self.weights = weights
@@ -101,6 +104,7 @@ class Ensemble(Forecaster):
         self.validation_windows = validation_windows
         self.validation_horizon = validation_horizon
         self.levels = levels
+        self.intervals = intervals
 
     def _members(self) -> list[Forecaster]:
         items = self.forecasters
@@ -127,7 +131,7 @@ class Ensemble(Forecaster):
             )
         return values / values.sum()
 
-    def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
+    def _fit_dense(self, y: np.ndarray, panel: Panel) -> RollingForecasts | None:
         if self.metric not in METRICS:
             raise SkillcastConfigError(f"metric must be one of {METRICS}, got {self.metric!r}")
         members = self._members()
@@ -136,15 +140,14 @@ class Ensemble(Forecaster):
         self.members_ = [clone(m).set_params(levels=()).fit(panel) for m in members]
         groups, table = series_groups(panel, self.by)
         self.validation_errors_ = None
-        self.calibration_ = None
         if fixed is not None and not self.levels:
             self.series_weights_ = np.repeat(fixed[:, None], panel.n_series, axis=1)
             self.weights_ = table.assign(**dict(zip(self.names_, fixed, strict=True)))
-            return
-        origins, horizon = rolling_origins(
-            self, panel, self.validation_windows, self.validation_horizon
+            return None
+        origins, horizon = validation_origins(
+            panel, self.validation_windows, self.validation_horizon
         )
-        stack = np.stack([rolling_forecasts(m, panel, origins, horizon) for m in self.members_])
+        stack = np.stack([m.rolling_forecast(panel, origins, horizon) for m in self.members_])
         if fixed is None:
             group_w, errors = self._learned(panel, origins, stack, groups)
             self.validation_errors_ = _table(table, self.names_, errors)
@@ -152,9 +155,8 @@ class Ensemble(Forecaster):
             group_w = np.repeat(fixed[:, None], len(table), axis=1)
         self.series_weights_ = group_w[:, groups]
         self.weights_ = _table(table, self.names_, group_w)
-        if self.levels:
-            combined = combine(stack, self.series_weights_)
-            self.calibration_ = build_calibration(self, panel, origins, combined)
+        # intervals are calibrated on the combination's own validation errors
+        return RollingForecasts(origins, combine(stack, self.series_weights_))
 
     def _learned(
         self, panel: Panel, origins: list[int], stack: np.ndarray, groups: np.ndarray
@@ -169,12 +171,8 @@ class Ensemble(Forecaster):
         weights[:, small] = inverse_error_weights(overall)
         return weights, errors
 
-    def _calibrate(self, panel: Panel) -> None:
-        # done in _fit_dense, from the validation forecasts the weights were learned on
-        pass
-
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
-        stack = np.stack([m._predict_dense(horizon, exog) for m in self.members_])
+        stack = np.stack([m.predict_dense(horizon, exog) for m in self.members_])
         return combine(np.clip(stack, 0.0, None), self.series_weights_)
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
+from skillcast.models.calibration import ConformalIntervals
 from skillcast.models.ets_kernels import (
     EtsForm,
     align_left,
@@ -203,6 +204,8 @@ class AutoETS(_SmoothingForecaster):
             one-step squared errors with every smoothing parameter, initial state and
             the error variance counted.
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
 
     Attributes:
         form_: chosen form per series (object array, panel order).
@@ -217,11 +220,13 @@ class AutoETS(_SmoothingForecaster):
         forms: Sequence[str] = DEFAULT_FORMS,
         criterion: str = "aicc",
         levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
     ) -> None:
         self.season_length = season_length
         self.forms = forms
         self.criterion = criterion
         self.levels = levels
+        self.intervals = intervals
 
     def _candidates(self) -> list[EtsForm]:
         if isinstance(self.forms, str) or not len(self.forms):
@@ -247,6 +252,8 @@ class ExponentialSmoothing(_SmoothingForecaster):
             Holt-Winters) or any other error/trend/season combination.
         season_length: periods per seasonal cycle; ``None`` takes the panel's.
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
 
     Attributes:
         form_, params_: as for :class:`AutoETS` (``form_`` shows any fallback).
@@ -257,10 +264,12 @@ class ExponentialSmoothing(_SmoothingForecaster):
         form: str = "ANN",
         season_length: int | None = None,
         levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
     ) -> None:
         self.form = form
         self.season_length = season_length
         self.levels = levels
+        self.intervals = intervals
 
     def _candidates(self) -> list[EtsForm]:
         form = parse_form(self.form)

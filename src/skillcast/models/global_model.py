@@ -15,7 +15,7 @@ saw. See :class:`GlobalModel` for the transforms and strategies.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from sklearn.base import clone
 from skillcast.errors import SkillcastConfigError
 from skillcast.features import FeaturePipeline, make_default_features
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
-from skillcast.models.routing import build_calibration, future_exog, rolling_origins
+from skillcast.models.calibration import ConformalCalibration, ConformalIntervals
 from skillcast.models.target_scale import (
     TRANSFORMS,
     divisor,
@@ -32,6 +32,7 @@ from skillcast.models.target_scale import (
     recent_level,
     to_target,
 )
+from skillcast.models.validation import RollingForecasts, future_exog
 from skillcast.panel import Panel
 
 # feature names (see skillcast/features/README.md) measured in the target's own units
@@ -93,7 +94,7 @@ class GlobalModel(Forecaster):
     is added. Forecasts are clipped at 0.
 
     Intervals: with ``quantile=False`` (default) conformal, from rolling-origin
-    residuals (:mod:`skillcast.models.intervals`) of models retrained, with the same
+    residuals (:mod:`skillcast.models.calibration`) of models retrained, with the same
     settings, on the rows whose target is known at each calibration origin: the
     feature table is built once and sliced, not rebuilt per origin.
     With ``quantile=True`` each interval bound gets its own LightGBM quantile model (or
@@ -110,6 +111,8 @@ class GlobalModel(Forecaster):
             length, at least 4.
         quantile: quantile models for the bounds instead of conformal intervals.
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
         n_jobs: threads. With the default estimator the models of the horizon steps
             and calibration origins train side by side, one thread each; a lone model
             gets them all only from 200,000 training rows on.
@@ -127,6 +130,8 @@ class GlobalModel(Forecaster):
         scale_window_: observed values averaged into the level.
     """
 
+    updatable: ClassVar[bool] = True
+
     def __init__(
         self,
         estimator: Any = None,
@@ -137,6 +142,7 @@ class GlobalModel(Forecaster):
         max_horizon: int | None = None,
         quantile: bool = False,
         levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
         n_jobs: int = 1,
         random_state: int = 0,
         calibration_refits: int | None = None,
@@ -150,6 +156,7 @@ class GlobalModel(Forecaster):
         self.max_horizon = max_horizon
         self.quantile = quantile
         self.levels = levels
+        self.intervals = intervals
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.calibration_refits = calibration_refits
@@ -337,18 +344,7 @@ class GlobalModel(Forecaster):
             return self._recursive(self.panel_, horizon, exog, self.models_)
         origin = self.panel_.n_periods - 1
         models = {h: self._step_model(self.models_, h) for h in range(1, horizon + 1)}
-        mean = self._direct(self.panel_, [origin], {0: models}, horizon, exog)[:, 0]
-        if self.quantiles_:  # (quantiles x series x horizon), read by _bounds next
-            self._quantile_bounds = np.stack(
-                [
-                    self._direct(self.panel_, [origin], {0: qm}, horizon, exog)[:, 0]
-                    for qm in (
-                        {h: self._step_model(self.quantile_models_, h)[k] for h in models}
-                        for k in range(len(self.quantiles_))
-                    )
-                ]
-            )
-        return mean
+        return self._direct(self.panel_, [origin], {0: models}, horizon, exog)[:, 0]
 
     def _step_model(self, models: dict[int, Any], step: int) -> Any:
         return models[step] if step in models else models[max(models)]
@@ -395,7 +391,7 @@ class GlobalModel(Forecaster):
                 current = Panel(spec, pd.concat([current.frame, rows], ignore_index=True))
         return out
 
-    def update(self, panel: Panel) -> GlobalModel:
+    def update(self, panel: Panel) -> Self:
         """Condition on ``panel`` (the same series, more periods) without retraining."""
         self._check_fitted()
         self.panel_ = panel
@@ -443,29 +439,40 @@ class GlobalModel(Forecaster):
             keys = sorted(chosen)
             sub = {i: chosen[k] for i, k in enumerate(keys)}
             out[:, keys] = self._direct(panel, [origins[k] for k in keys], sub, horizon)
-            return out
+            return out  # _direct clips at 0
         index = pd.MultiIndex.from_frame(panel.series)
         for k, models in chosen.items():  # a handful of windows
             known = panel.until(panel.periods[origins[k]])
             rows = index.get_indexer(pd.MultiIndex.from_frame(known.series))
             exog = future_exog(panel, origins[k], horizon)
             out[rows, k] = self._recursive(known, horizon, exog, models)
-        return out
+        return out  # _direct, under _recursive, clips at 0
 
-    def _calibrate(self, panel: Panel) -> None:
-        if self.quantile:
-            self.calibration_ = None
-            return
-        origins, horizon = rolling_origins(self, panel)
-        forecasts = self.rolling_forecast(panel, origins, horizon)
-        self.calibration_ = build_calibration(self, panel, origins, forecasts)
+    def _calibration(
+        self, panel: Panel, validation: RollingForecasts | None
+    ) -> ConformalCalibration | None:
+        # quantile models give their own bounds: no residuals to store
+        return None if self.quantile else super()._calibration(panel, validation)
 
-    def _bounds(self, mean: np.ndarray, horizon: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def _bounds(
+        self, mean: np.ndarray, horizon: int, exog: pd.DataFrame | None
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         if not self.quantile:
-            return super()._bounds(mean, horizon)
-        q = getattr(self, "_quantile_bounds", None)
-        if q is None:
+            return super()._bounds(mean, horizon, exog)
+        if not self.quantiles_:
             raise SkillcastConfigError("GlobalModel(quantile=True) was fitted with levels=().")
+        origin = self.panel_.n_periods - 1
+        steps = range(1, horizon + 1)
+        q = [  # (quantiles x series x horizon)
+            self._direct(
+                self.panel_,
+                [origin],
+                {0: {h: self._step_model(self.quantile_models_, h)[k] for h in steps}},
+                horizon,
+                exog,
+            )[:, 0]
+            for k in range(len(self.quantiles_))
+        ]
         out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         outer_lo, outer_hi = mean, mean
         # widest level last, so a wider interval always contains a narrower one

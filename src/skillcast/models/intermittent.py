@@ -18,6 +18,7 @@ import pandas as pd
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
+from skillcast.models.calibration import ConformalIntervals
 from skillcast.panel import Panel
 
 ADI_CUTOFF = 1.32  # average inter-demand interval above which demand is "intermittent"
@@ -77,6 +78,8 @@ class Croston(Forecaster):
         variant: ``"sba"`` (default) or ``"classic"``.
         alpha: smoothing weight for both size and interval, in (0, 1].
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
     """
 
     def __init__(
@@ -84,10 +87,12 @@ class Croston(Forecaster):
         variant: Literal["sba", "classic"] = "sba",
         alpha: float = 0.1,
         levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
     ) -> None:
         self.variant = variant
         self.alpha = alpha
         self.levels = levels
+        self.intervals = intervals
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
         if self.variant not in ("sba", "classic"):
@@ -120,14 +125,21 @@ class TSB(Forecaster):
         alpha: smoothing weight of the demand size, in (0, 1].
         beta: smoothing weight of the demand probability, in (0, 1].
         levels: central interval coverages (percent); ``()`` for point forecasts only.
+        intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
+            ``None``: its defaults.
     """
 
     def __init__(
-        self, alpha: float = 0.1, beta: float = 0.1, levels: tuple[int, ...] = DEFAULT_LEVELS
+        self,
+        alpha: float = 0.1,
+        beta: float = 0.1,
+        levels: tuple[int, ...] = DEFAULT_LEVELS,
+        intervals: ConformalIntervals | None = None,
     ) -> None:
         self.alpha = alpha
         self.beta = beta
         self.levels = levels
+        self.intervals = intervals
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
         alpha = _check_rate("alpha", self.alpha)

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from skillcast.models.base import Forecast
+from skillcast.forecast import Forecast
 from skillcast.periods import Frequency
 
 if TYPE_CHECKING:
-    from skillcast.reconcile import SummingStructure
+    from skillcast.reconcile.structure import SummingStructure
 
 __all__ = [
     "ALL_LEVELS_COLUMNS",

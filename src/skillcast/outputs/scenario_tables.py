@@ -20,7 +20,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from skillcast.models.base import Forecast
+from skillcast.forecast import Forecast
 from skillcast.outputs.forecast_tables import (
     NAMED_KEYS,
     PLANNER_COLUMNS,

@@ -7,7 +7,9 @@ Saving and loading share one allow-list so that a model directory never needs pi
   :func:`_import_class` when loading);
 * ``_ARRAY_KINDS`` -- numpy dtype kinds stored in ``arrays.npz`` without pickle;
 * ``_SKOPS_TRUSTED_PREFIXES`` -- the types skops may rebuild inside a stored
-  scikit-learn estimator.
+  scikit-learn estimator;
+* :data:`MOVED_CLASSES` -- where classes saved under an older name live now, so model
+  versions registered before a class moved still load.
 
 :class:`PersistenceError` is raised for anything outside these lists.
 """
@@ -21,6 +23,19 @@ from skillcast.errors import SkillcastError
 
 ALLOWED_MODULES = ("skillcast", "lightgbm", "sklearn")
 """Top-level packages whose classes :func:`load_forecaster` may re-create."""
+
+MOVED_CLASSES: dict[str, str] = {
+    # the reconciled forecaster left the apps package, the conformal residuals the
+    # old intervals module (both moves in version 0.1.0)
+    "skillcast.apps.reconciled.ReconciledForecaster": (
+        "skillcast.reconcile.forecaster.ReconciledForecaster"
+    ),
+    "skillcast.apps.reconciled.LevelCalibrated": "skillcast.reconcile.forecaster.LevelCalibrated",
+    "skillcast.models.intervals.ConformalCalibration": (
+        "skillcast.models.calibration.ConformalCalibration"
+    ),
+}
+"""Saved class name -> current class name, for classes that moved after versions were saved."""
 
 # types skops may rebuild inside a stored scikit-learn estimator
 _SKOPS_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.")
@@ -42,7 +57,9 @@ def _class_name(cls: type, path: str) -> str:
 
 
 def _import_class(qualified: str, base: type) -> type:
-    """The class named ``qualified`` if it lives in an allowed package and subclasses ``base``."""
+    """The class named ``qualified`` (or its new name in :data:`MOVED_CLASSES`) if it lives
+    in an allowed package and subclasses ``base``."""
+    qualified = MOVED_CLASSES.get(qualified, qualified)
     if qualified.split(".")[0] not in ALLOWED_MODULES:
         raise PersistenceError(
             f"Refusing to load class {qualified}: only classes from {ALLOWED_MODULES} are loaded."

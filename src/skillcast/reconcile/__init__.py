@@ -7,8 +7,12 @@
   forecasts at every level; :func:`aggregate_forecast`: bottom forecasts added up.
 * Reconcilers (:class:`BottomUp`, :class:`OLS`, :class:`WLS`, :class:`MinTShrink`,
   :func:`make_reconciler`) on (n_total x ...) arrays, and :func:`reconcile_forecast` on
-  :class:`~skillcast.models.base.Forecast` frames, with non-negativity, series held fixed
+  :class:`~skillcast.forecast.Forecast` frames, with non-negativity, series held fixed
   and reconciled interval bounds.
+* :class:`ReconciledForecaster` (:mod:`~skillcast.reconcile.forecaster`): any forecaster
+  made coherent, the one the apps train; :func:`level_backtest` and
+  :func:`accuracy_by_level` (:mod:`~skillcast.reconcile.evaluation`): its accuracy per
+  hierarchy level, before and after reconciliation.
 
 Why not Nixtla's ``hierarchicalforecast`` (1.5.3, which installs next to pandas 3): its
 MinT with shrinkage (``MinTrace``) builds a dense ``S`` and a dense n x n covariance
@@ -20,6 +24,14 @@ shrinkage covariance is kept as diagonal plus low rank, so MinT scales to the fu
 """
 
 from skillcast.reconcile.covariance import ErrorCovariance, residual_variance, shrunk_covariance
+from skillcast.reconcile.evaluation import (
+    LevelBacktest,
+    accuracy_by_level,
+    level_backtest,
+)
+
+# the forecaster and its evaluation build on the pieces above
+from skillcast.reconcile.forecaster import LevelCalibrated, ReconciledForecaster
 from skillcast.reconcile.frames import (
     aggregate_forecast,
     aggregate_panel,
@@ -50,13 +62,18 @@ __all__ = [
     "WLS",
     "BottomUp",
     "ErrorCovariance",
+    "LevelBacktest",
+    "LevelCalibrated",
     "MinTShrink",
+    "ReconciledForecaster",
     "Reconciler",
     "SummingStructure",
+    "accuracy_by_level",
     "aggregate_forecast",
     "aggregate_panel",
     "aggregated_spec",
     "build_structure",
+    "level_backtest",
     "make_reconciler",
     "reconcile_forecast",
     "residual_matrix",

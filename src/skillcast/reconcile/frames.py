@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
-from skillcast.models.base import Forecast, interval_columns
+from skillcast.forecast import Forecast, interval_columns
 from skillcast.panel import Panel, PanelSpec
 from skillcast.reconcile.methods import make_reconciler
 from skillcast.reconcile.structure import SummingStructure

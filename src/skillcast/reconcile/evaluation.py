@@ -25,7 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from skillcast.apps.reconciled import (
+from skillcast.backtest import BacktestResult, backtest
+from skillcast.errors import SkillcastConfigError
+from skillcast.forecast import Forecast
+from skillcast.metrics import evaluate
+from skillcast.panel import Panel
+from skillcast.reconcile.forecaster import (
     NEEDS_RESIDUALS,
     LevelCalibrated,
     ReconciledForecaster,
@@ -34,12 +39,8 @@ from skillcast.apps.reconciled import (
     reconcile_nodes,
     usable_aggregations,
 )
-from skillcast.backtest import BacktestResult, backtest
-from skillcast.errors import SkillcastConfigError
-from skillcast.metrics import evaluate
-from skillcast.models.base import Forecast
-from skillcast.panel import Panel
-from skillcast.reconcile import aggregate_panel, build_structure, residual_matrix
+from skillcast.reconcile.frames import aggregate_panel, residual_matrix
+from skillcast.reconcile.structure import build_structure
 
 __all__ = [
     "LEVEL_METRICS",

@@ -39,6 +39,7 @@ Library code with no Hydra or MLflow import: the registered model loads it witho
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Self
 
 import numpy as np
@@ -47,18 +48,17 @@ from sklearn.base import clone
 
 from skillcast.backtest import backtest
 from skillcast.errors import SkillcastConfigError
-from skillcast.models.base import Forecast, Forecaster, interval_columns
+from skillcast.forecast import Forecast, interval_columns
+from skillcast.models.base import Forecaster, check_panel
 from skillcast.models.intermittent import classify_demand
 from skillcast.panel import Panel
-from skillcast.reconcile import (
+from skillcast.reconcile.frames import aggregate_panel, reconcile_forecast, residual_matrix
+from skillcast.reconcile.structure import (
+    TIER_NAMES,
     SummingStructure,
-    aggregate_panel,
     build_structure,
-    reconcile_forecast,
-    residual_matrix,
     tier_column,
 )
-from skillcast.reconcile.structure import TIER_NAMES
 
 __all__ = [
     "DEFAULT_AGGREGATIONS",
@@ -187,8 +187,8 @@ def _recentred(out: Forecast, base: Forecast, structure: SummingStructure) -> Fo
 class LevelCalibrated(Forecaster):
     """A forecaster of every node whose conformal intervals are calibrated per level.
 
-    Fits a clone of ``forecaster`` with ``interval_groups = ("aggregation",)``: residuals
-    pool within an aggregation level (the total with itself, sectors with sectors, ...)
+    Fits a clone of ``forecaster`` whose ``intervals.groups`` is ``("aggregation",)``:
+    residuals pool within an aggregation level (the total with itself, sectors with sectors, ...)
     instead of across all nodes, whose sizes differ by four orders of magnitude.
     """
 
@@ -200,9 +200,11 @@ class LevelCalibrated(Forecaster):
         return tuple(getattr(self.forecaster, "levels", ()) or ())
 
     def fit(self, panel: Panel) -> Self:
+        panel = check_panel(panel, type(self).__name__)
         inner = clone(self.forecaster)
         if "aggregation" in panel.spec.keys:
-            inner.interval_groups = ("aggregation",)
+            pooled = replace(inner.interval_settings(), groups=("aggregation",))
+            inner.set_params(intervals=pooled)
         self.panel_ = panel
         self.forecaster_ = inner.fit(panel)
         return self
@@ -263,6 +265,7 @@ class ReconciledForecaster(Forecaster):
     # ------------------------------------------------------------------ fitting
     def fit(self, panel: Panel) -> Self:
         """Fit the base forecaster on every node and estimate what reconciliation needs."""
+        panel = check_panel(panel, type(self).__name__)
         self._check_params()
         if panel.n_series == 0 or panel.n_periods == 0:
             raise SkillcastConfigError("Cannot fit on an empty panel.")

@@ -1,12 +1,13 @@
-"""Rolling-origin validation inside the training data, and what is learned from it.
+"""The rolling-origin engine: forecasts from earlier origins of a panel, and what is
+learned from them.
 
-:class:`~skillcast.models.ensemble.Ensemble` and
-:class:`~skillcast.models.auto.AutoForecaster` weight and route their members by how
-they forecast from earlier origins of the panel they are fitted on (never beyond it),
-and calibrate their intervals on the residuals of the combined forecast. This module
-holds the shared pieces: the validation origins, member forecasts from them, per-group
-errors, inverse-error and least-error convex weights, series groups (``by``) and
-conformal calibration from a stack of forecasts.
+Backtests (:func:`skillcast.backtest.backtest`), the validation that weights and routes
+the members of :class:`~skillcast.models.ensemble.Ensemble` and
+:class:`~skillcast.models.auto.AutoForecaster`, and conformal calibration
+(:mod:`skillcast.models.calibration`) all lay out origins with :func:`origin_positions`,
+refit at an origin with :func:`fit_until`, hand known drivers over with
+:func:`future_exog` and scale errors with :func:`training_scales`. At an origin a model
+sees only the rows up to and including it (``panel.until(origin)``).
 
 Errors per series are MASE terms (|error| over the series' in-sample seasonal-naive MAE
 up to the origin, as :mod:`skillcast.metrics` scores backtests) or WAPE terms; a
@@ -16,28 +17,73 @@ group's error is the mean of its series' MASE, or its WAPE.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.models.intervals import ConformalCalibration, calibration_origins
+from skillcast.models.calibration import actuals
 from skillcast.panel import Panel
 
-if TYPE_CHECKING:
-    from skillcast.models.base import Forecaster
-
 METRICS = ("mase", "wape")
+
+
+@dataclass
+class RollingForecasts:
+    """Point forecasts from rolling origins inside a panel.
+
+    Attributes:
+        origins: positions in ``panel.periods`` forecast from, oldest first.
+        forecasts: (series x origins x horizon), NaN for series absent at an origin.
+        groups: (series,) residual pool of each series, or None for the forecaster's
+            ``intervals.groups``.
+    """
+
+    origins: list[int]
+    forecasts: np.ndarray
+    groups: np.ndarray | None = None
+
+
+def origin_positions(n_periods: int, horizon: int, windows: int, step: int = 1) -> np.ndarray:
+    """Positions of ``windows`` origins, oldest first: the last is ``n_periods - 1 -
+    horizon`` (its forecasts end at the last period), earlier ones ``step`` apart."""
+    last = n_periods - 1 - horizon
+    return last - step * np.arange(windows - 1, -1, -1, dtype=np.int64)
+
+
+def validation_origins(
+    panel: Panel, windows: int, horizon: int | None = None
+) -> tuple[list[int], int]:
+    """Validation origins (positions, oldest first) and the horizon they forecast.
+
+    ``horizon`` ``None`` is twice the season length, at least 4 periods. A panel too
+    short for the horizon gets a shorter one; origins that would leave fewer than two
+    periods of training data are dropped.
+    """
+    wanted = max(4, 2 * panel.freq.season_length) if horizon is None else int(horizon)
+    if wanted < 1:
+        raise SkillcastConfigError(f"validation horizon must be >= 1, got {horizon!r}")
+    last = panel.n_periods - 1
+    if last < 2 or int(windows) < 1:
+        raise SkillcastConfigError(
+            f"Rolling-origin validation needs at least 3 periods and 1 window (panel has "
+            f"{panel.n_periods} periods, windows={windows}); pass levels=() for point "
+            "forecasts only."
+        )
+    wanted = min(wanted, last - 1)
+    positions = origin_positions(panel.n_periods, wanted, int(windows))
+    return [int(o) for o in positions if o >= 1], wanted
 
 
 def future_exog(panel: Panel, origin: int, horizon: int) -> pd.DataFrame | None:
     """Known-in-advance drivers of the ``horizon`` periods after position ``origin``.
 
     One row per series and period (NaN where the panel has no value), so a forecast
-    from a validation origin finds a value for every series, even one that stopped
-    reporting.
+    from an origin finds a value for every series, even one that stopped reporting.
+    Observed-only drivers are never passed.
     """
     spec = panel.spec
     stop = min(int(origin) + 1 + horizon, panel.n_periods)
@@ -52,58 +98,75 @@ def future_exog(panel: Panel, origin: int, horizon: int) -> pd.DataFrame | None:
     return frame
 
 
-def rolling_origins(
-    forecaster: Forecaster, panel: Panel, windows: int | None = None, horizon: int | None = None
-) -> tuple[list[int], int]:
-    """Validation origins (positions, oldest first) and horizon inside ``panel``.
-
-    Defaults come from the forecaster's ``calibration_windows`` and
-    ``calibration_horizon`` (``None``: twice the season length, at least 4). The last
-    origin lies ``horizon`` periods before the panel's end.
-    """
-    windows = int(forecaster.calibration_windows if windows is None else windows)
-    wanted = forecaster.calibration_horizon if horizon is None else horizon
-    wanted = max(4, 2 * panel.freq.season_length) if wanted is None else int(wanted)
-    if wanted < 1:
-        raise SkillcastConfigError(f"validation horizon must be >= 1, got {wanted!r}")
-    return calibration_origins(panel.n_periods, windows, wanted)
+def fit_until(forecaster: Any, panel: Panel, origin: int, levels: bool = True) -> tuple[Panel, Any]:
+    """The data up to position ``origin`` and an unfitted clone of ``forecaster`` fitted on
+    it (without intervals when ``levels`` is False)."""
+    known = panel.until(panel.periods[int(origin)])
+    model = clone(forecaster)
+    if not levels:
+        model.set_params(levels=())
+    return known, model.fit(known)
 
 
-def rolling_forecasts(
-    forecaster: Forecaster, panel: Panel, origins: Sequence[int], horizon: int
+def refit_forecasts(
+    forecaster: Any, panel: Panel, origins: Sequence[int], horizon: int
 ) -> np.ndarray:
-    """Point forecasts of ``forecaster`` from each origin, seeing data up to it only.
+    """Point forecasts from each origin by a clone refitted on the data up to it.
 
-    A forecaster with a ``rolling_forecast(panel, origins, horizon)`` method (the
-    global model, fitted on ``panel``: it retrains on slices of its feature table) uses
-    it; any other is refitted (a clone, without intervals) on ``panel.until(origin)``.
+    The default :meth:`~skillcast.models.base.Forecaster.rolling_forecast`.
 
     Returns:
-        (series x origins x horizon), NaN for series absent at an origin.
+        (series x origins x horizon), clipped at 0, NaN for series absent at an origin.
     """
-    own = getattr(forecaster, "rolling_forecast", None)
-    if callable(own):
-        return np.clip(own(panel, list(origins), horizon), 0.0, None)
     out = np.full((panel.n_series, len(origins), horizon), np.nan)
     index = pd.MultiIndex.from_frame(panel.series)
     for k, pos in enumerate(origins):  # a handful of windows
-        origin = panel.periods[int(pos)]
-        known = panel.until(origin)
-        model = clone(forecaster).set_params(levels=()).fit(known)
-        mean = model._predict_dense(horizon, future_exog(panel, int(pos), horizon))
+        known, model = fit_until(forecaster, panel, int(pos), levels=False)
+        mean = model.predict_dense(horizon, future_exog(panel, int(pos), horizon))
         rows = index.get_indexer(pd.MultiIndex.from_frame(known.series))
         out[rows, k, :] = np.clip(mean, 0.0, None)
     return out
 
 
-def actuals(panel: Panel, origins: Sequence[int], horizon: int) -> np.ndarray:
-    """Observed values after each origin, (series x origins x horizon), NaN past the end."""
-    y = panel.dense()
-    out = np.full((panel.n_series, len(origins), horizon), np.nan)
-    for k, pos in enumerate(origins):
-        stop = min(int(pos) + 1 + horizon, panel.n_periods)
-        out[:, k, : stop - int(pos) - 1] = y[:, int(pos) + 1 : stop]
-    return out
+def training_scales(
+    y: np.ndarray, origins: object = None, season_length: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """In-sample seasonal-naive MAE and RMSE of each series up to each origin.
+
+    ``y`` is (series x periods), NaN where unobserved; ``origins`` are period positions
+    (default: the last). Differences y[t] - y[t - season_length] with t <= origin are
+    used; a series with no such pair falls back to lag-1 differences, and one with
+    neither gets NaN. Returns two (series x origins) arrays.
+    """
+    y = np.asarray(y, dtype=float)
+    origins = np.atleast_1d(np.asarray(y.shape[1] - 1 if origins is None else origins))
+    stats = [_cumulative_diffs(y, lag, origins) for lag in dict.fromkeys((season_length, 1))]
+    n, s_abs, s_sq = stats[0]
+    if len(stats) > 1:  # lag-1 where the seasonal lag has no pair yet
+        short = n == 0
+        n, s_abs, s_sq = (np.where(short, b, a) for a, b in zip(stats[0], stats[1], strict=True))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, s_abs / n, np.nan), np.where(n > 0, np.sqrt(s_sq / n), np.nan)
+
+
+def _cumulative_diffs(
+    y: np.ndarray, lag: int, origins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, sum |d| and sum d^2 of lag-``lag`` differences up to each origin."""
+    d = y[:, lag:] - y[:, :-lag] if y.shape[1] > lag else np.zeros((y.shape[0], 0))
+    ok = np.isfinite(d)
+    # column j of the cumulative sums holds the differences ending at or before j + lag
+    cums = [
+        np.cumsum(x, axis=1) for x in (ok, np.where(ok, np.abs(d), 0.0), np.where(ok, d * d, 0.0))
+    ]
+    idx = origins - lag
+    take = (idx >= 0) & (idx < d.shape[1])
+    out = []
+    for c in cums:
+        vals = np.zeros((y.shape[0], origins.size))
+        vals[:, take] = c[:, idx[take]]
+        out.append(vals)
+    return out[0], out[1], out[2]
 
 
 def series_errors(
@@ -126,8 +189,6 @@ def series_errors(
     scored = np.isfinite(y) & np.isfinite(forecasts).all(axis=0)
     err = np.where(scored, np.abs(forecasts - y), 0.0)
     if metric == "mase":
-        from skillcast.backtest import training_scales  # backtest imports the models
-
         scale, _ = training_scales(panel.dense(), np.asarray(origins), panel.freq.season_length)
         ok = scored & (scale > 0)[:, :, None]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -259,33 +320,3 @@ def member_names(forecasters: Sequence[object] | Mapping[str, object]) -> list[s
     return [
         f"{n}_{names[:i].count(n) + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)
     ]
-
-
-def build_calibration(
-    forecaster: Forecaster,
-    panel: Panel,
-    origins: Sequence[int],
-    forecasts: np.ndarray,
-    groups: np.ndarray | None = None,
-) -> ConformalCalibration:
-    """Conformal calibration from forecasts stacked as (series x origins x horizon).
-
-    ``groups`` (one id per series) sets how residuals pool for series with too few of
-    their own; ``None`` uses the forecaster's ``interval_groups`` key columns (all
-    series in one pool when that is ``None``). Mirrors
-    :func:`skillcast.models.intervals.calibrate`, without refitting anything.
-    """
-    y = panel.dense()
-    residuals = np.abs(actuals(panel, origins, forecasts.shape[-1]) - forecasts)
-    if groups is None:
-        columns = forecaster.interval_groups
-        groups, _ = series_groups(panel, [columns] if isinstance(columns, str) else columns)
-    with np.errstate(invalid="ignore"):
-        scale = np.nanmean(np.abs(y), axis=1) if y.size else np.zeros(0)
-    return ConformalCalibration(
-        residuals=residuals,
-        scale=scale,
-        groups=np.asarray(groups, dtype=np.int64),
-        origins=tuple(panel.periods[int(o)] for o in origins),
-        min_residuals=int(forecaster.min_residuals),
-    )

@@ -1,20 +1,21 @@
 """Conformal prediction intervals from rolling-origin residuals.
 
-At fit time (:meth:`Forecaster.fit <skillcast.models.base.Forecaster.fit>` calls
-:func:`calibrate` when ``levels`` is not empty) a copy of the forecaster is refitted on
-the panel as known at each of ``calibration_windows`` consecutive origins near the end
-of the training data, forecasts ``calibration_horizon`` steps, and the absolute errors
-are stored per series x window x step. The last origin is ``calibration_horizon``
-periods before the panel's end, so every window has every step observed. A refit sees
-only the rows up to its origin (``panel.until(origin)``).
+At fit time (:meth:`Forecaster.fit <skillcast.models.base.Forecaster.fit>`, when
+``levels`` is not empty) the forecaster forecasts from each of ``intervals.windows``
+consecutive origins near the end of the training data, ``intervals.horizon`` steps
+ahead, seeing only the data up to each origin (the rolling-origin engine of
+:mod:`skillcast.models.validation`), and :func:`calibrate` stores the absolute errors
+per series x window x step. The last origin is ``intervals.horizon`` periods before the
+panel's end, so every window has every step observed. The settings are the
+forecaster's ``intervals`` init parameter (:class:`ConformalIntervals`).
 
 Interval half-width per series and step, for coverage q (``levels`` / 100):
 
-* a series with at least ``min_residuals`` residuals at that step (default 20, the
+* a series with at least ``intervals.min_residuals`` residuals at that step (default 20, the
   fewest for which the 95% finite-sample rank exists) uses its own finite-sample
   conformal quantile: the ``ceil((n + 1) q)``-th smallest of its n residuals;
-* otherwise residuals are pooled over the series' group (``interval_groups``: key
-  columns, ``None`` = all series): each residual is divided by its series' mean
+* otherwise residuals are pooled over the series' group (``intervals.groups``:
+  key columns, ``None`` = all series): each residual is divided by its series' mean
   absolute observed value, the same finite-sample quantile is taken over the group's
   pooled scaled residuals and multiplied back by the series' scale. Pooling on a
   relative scale assumes errors grow in proportion to a series' size, which suits
@@ -33,17 +34,44 @@ spread of a random walk does. Intervals are ``mean -/+ half-width``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from scipy.special import stdtrit
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.panel import Panel
 
-if TYPE_CHECKING:
-    from skillcast.models.base import Forecaster
+
+@dataclass(frozen=True)
+class ConformalIntervals:
+    """How a forecaster calibrates its conformal intervals (its ``intervals`` parameter).
+
+    Attributes:
+        windows: rolling origins whose errors are the residuals.
+        horizon: steps forecast from each origin; ``None``: twice the season length, at
+            least 4 periods. Steps beyond it widen with the square root of the step.
+        min_residuals: residuals a series needs at a step to use only its own (20: the
+            fewest for which the 95% finite-sample rank exists); others pool.
+        groups: key columns within which residuals pool (``None``: all series).
+    """
+
+    windows: int = 4
+    horizon: int | None = None
+    min_residuals: int = 20
+    groups: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.groups, str):
+            object.__setattr__(self, "groups", (self.groups,))
+        elif self.groups is not None:
+            object.__setattr__(self, "groups", tuple(self.groups))
+        if int(self.windows) < 1 or int(self.min_residuals) < 1:
+            raise SkillcastConfigError(
+                f"intervals needs windows >= 1 and min_residuals >= 1, got {self!r}."
+            )
+        if self.horizon is not None and int(self.horizon) < 1:
+            raise SkillcastConfigError(f"intervals.horizon must be >= 1, got {self.horizon!r}")
 
 
 @dataclass
@@ -145,8 +173,6 @@ def _group_quantile(values: np.ndarray, groups: np.ndarray, q: float) -> np.ndar
 def _group_width(values: np.ndarray, groups: np.ndarray, q: float) -> np.ndarray:
     """Pooled half-width per group: the conformal quantile where the group has residuals
     enough for its rank, else the normal-theory fallback of the module docstring."""
-    from scipy.stats import t as student_t  # scipy.stats loads slowly: only when needed
-
     quantile = _group_quantile(values, groups, q)
     n_groups = len(quantile)
     keep = ~np.isnan(values)
@@ -159,105 +185,64 @@ def _group_width(values: np.ndarray, groups: np.ndarray, q: float) -> np.ndarray
     rms = np.sqrt(np.bincount(gid, flat**2, minlength=n_groups) / np.maximum(counts, 1))
     largest = np.full(n_groups, -np.inf)
     np.maximum.at(largest, gid, flat)
-    normal = student_t.ppf(0.5 + q / 2.0, df=np.maximum(counts, 1)) * rms
+    normal = stdtrit(np.maximum(counts, 1), 0.5 + q / 2.0) * rms  # Student t quantile
     fallback = np.where(counts > 0, np.maximum(largest, normal), np.nan)
     return np.where(exact, quantile, fallback)
 
 
-def calibration_origins(n_periods: int, windows: int, horizon: int) -> tuple[list[int], int]:
-    """Positions of the calibration origins and the horizon they forecast.
+def calibrate(
+    panel: Panel,
+    origins: list[int],
+    forecasts: np.ndarray,
+    groups: np.ndarray,
+    min_residuals: int,
+) -> ConformalCalibration:
+    """Conformal calibration from point forecasts stacked as (series x origins x horizon).
 
-    The last origin lies ``horizon`` periods before the panel's last period; earlier
-    origins step back one period each. A panel too short for the horizon gets a shorter
-    one; origins that would leave fewer than two periods of training data are dropped.
-
-    Returns:
-        ``(origins, horizon)`` with origins oldest first.
+    Args:
+        panel: the panel the forecasts were made on (actuals and scales come from it).
+        origins: positions in ``panel.periods`` the forecasts were made from.
+        groups: (series,) id of the pool each series' residuals join when it has too few.
+        min_residuals: residuals a series needs at a step to use only its own.
     """
-    last = n_periods - 1
-    if last < 2 or windows < 1:
-        raise SkillcastConfigError(
-            f"Interval calibration needs at least 3 periods and 1 window (panel has "
-            f"{n_periods} periods, calibration_windows={windows}); pass levels=() for "
-            "point forecasts only."
-        )
-    horizon = min(horizon, last - 1)
-    first = last - horizon - windows + 1
-    return [o for o in range(first, last - horizon + 1) if o >= 1], horizon
-
-
-def _group_ids(panel: Panel, columns: tuple[str, ...] | str | None) -> np.ndarray:
-    if columns is None:
-        return np.zeros(panel.n_series, dtype=np.int64)
-    columns = (columns,) if isinstance(columns, str) else tuple(columns)
-    missing = [c for c in columns if c not in panel.series.columns]
-    if missing:
-        raise SkillcastConfigError(
-            f"interval_groups names {missing}, not key columns {list(panel.series.columns)}."
-        )
-    return panel.series.groupby(list(columns), sort=True).ngroup().to_numpy(dtype=np.int64)
-
-
-def _future_exog(panel: Panel, origin: pd.Period, horizon: int) -> pd.DataFrame | None:
-    """Known-in-advance drivers of the periods a calibration window forecasts."""
-    spec = panel.spec
-    if not spec.known_exog:
-        return None
-    col = panel.frame[spec.period]
-    rows = (col > origin) & (col <= origin + horizon)
-    return panel.frame.loc[rows, [*spec.keys, spec.period, *spec.known_exog]].reset_index(drop=True)
-
-
-def calibrate(forecaster: Forecaster, panel: Panel) -> ConformalCalibration:
-    """Rolling-origin absolute residuals of ``forecaster`` on ``panel`` (see module doc).
-
-    Reads ``calibration_windows``, ``calibration_horizon`` (``None``: twice the season
-    length, at least 4), ``min_residuals`` and ``interval_groups`` from the forecaster.
-    """
-    for level in forecaster.levels:
-        _coverage(level)
-    windows = int(forecaster.calibration_windows)
-    wanted = forecaster.calibration_horizon
-    wanted = max(4, 2 * panel.freq.season_length) if wanted is None else int(wanted)
-    if wanted < 1:
-        raise SkillcastConfigError(f"calibration_horizon must be >= 1, got {wanted!r}")
-    origins, horizon = calibration_origins(panel.n_periods, windows, wanted)
     y = panel.dense()
-    series_index = pd.MultiIndex.from_frame(panel.series)
-    residuals = np.full((panel.n_series, len(origins), horizon), np.nan)
-    for k, pos in enumerate(origins):  # a handful of windows
-        origin = panel.periods[pos]
-        known = panel.until(origin)
-        model = clone(forecaster).set_params(levels=())
-        model.fit(known)
-        mean = np.clip(model._predict_dense(horizon, _future_exog(panel, origin, horizon)), 0, None)
-        rows = series_index.get_indexer(pd.MultiIndex.from_frame(known.series))
-        actual = y[rows, pos + 1 : pos + 1 + horizon]
-        residuals[rows, k, :] = np.abs(actual - mean)
+    residuals = np.abs(actuals(panel, origins, forecasts.shape[-1]) - forecasts)
     with np.errstate(invalid="ignore"):
         scale = np.nanmean(np.abs(y), axis=1) if y.size else np.zeros(0)
     return ConformalCalibration(
         residuals=residuals,
         scale=scale,
-        groups=_group_ids(panel, forecaster.interval_groups),
-        origins=tuple(panel.periods[o] for o in origins),
-        min_residuals=int(forecaster.min_residuals),
+        groups=np.asarray(groups, dtype=np.int64),
+        origins=tuple(panel.periods[int(o)] for o in origins),
+        min_residuals=int(min_residuals),
     )
 
 
+def actuals(panel: Panel, origins: list[int] | np.ndarray, horizon: int) -> np.ndarray:
+    """Observed values after each origin, (series x origins x horizon), NaN past the end."""
+    y = panel.dense()
+    out = np.full((panel.n_series, len(origins), horizon), np.nan)
+    for k, pos in enumerate(origins):  # a handful of windows
+        stop = min(int(pos) + 1 + horizon, panel.n_periods)
+        out[:, k, : stop - int(pos) - 1] = y[:, int(pos) + 1 : stop]
+    return out
+
+
 def conformal_bounds(
-    forecaster: Forecaster, mean: np.ndarray, horizon: int
+    calibration: ConformalCalibration | None,
+    levels: tuple[int, ...],
+    mean: np.ndarray,
+    horizon: int,
+    name: str = "the forecaster",
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Lower and upper bounds (each series x horizon) per level in ``forecaster.levels``,
-    from the residuals stored when it was fitted."""
-    calibration = getattr(forecaster, "calibration_", None)
+    """Lower and upper bounds (each series x horizon) per level, from stored residuals."""
     if calibration is None:
         raise SkillcastConfigError(
-            f"{type(forecaster).__name__} was fitted without intervals (levels=()); set "
-            "levels and fit again to get intervals."
+            f"{name} was fitted without intervals (levels=()); set levels and fit again "
+            "to get intervals."
         )
     bounds = {}
-    for level in forecaster.levels:
+    for level in levels:
         width = calibration.widths(level, horizon)
         bounds[int(level)] = (mean - width, mean + width)
     return bounds

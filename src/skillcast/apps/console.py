@@ -1,0 +1,85 @@
+"""What the operator sees of an app run: log lines and exit codes.
+
+Exit codes (also in the README's retraining section):
+
+* ``0`` success (including "nothing to do": this data and config already have a version);
+* ``2`` bad configuration (Hydra's composition errors, missing mandatory values, objects
+  that cannot be built);
+* ``3`` promotion refused: the new version scored no better than the champion and was
+  aliased ``challenger``;
+* ``4`` bad data (the panel breaks the data contract);
+* ``5`` the run failed for another reason (marked FAILED in MLflow, error recorded).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
+
+from skillcast.apps import schema
+from skillcast.errors import SkillcastConfigError, SkillcastDataError
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+EXIT_REFUSED = 3
+EXIT_DATA = 4
+EXIT_FAILED = 5
+
+log = logging.getLogger("skillcast")
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code an error maps to."""
+    if isinstance(exc, SkillcastDataError):
+        return EXIT_DATA
+    if isinstance(exc, SkillcastConfigError | HydraException | OmegaConfBaseException):
+        return EXIT_CONFIG
+    return EXIT_FAILED
+
+
+def report(message: str, level: int = logging.INFO) -> None:
+    """A line for the operator, through logging (Hydra sends it to the console and the
+    job's log file)."""
+    log.log(level, message)
+
+
+def guarded(step: Callable[[], int]) -> int:
+    """Run ``step``; map any error to its exit code after logging it."""
+    try:
+        return step()
+    except (SkillcastDataError, SkillcastConfigError, HydraException,
+            OmegaConfBaseException) as exc:  # fmt: skip
+        kind = "bad data" if isinstance(exc, SkillcastDataError) else "bad config"
+        report(f"{kind}: {exc}", logging.ERROR)
+        return exit_code(exc)
+    except Exception:
+        log.exception("the run failed")
+        return EXIT_FAILED
+
+
+def combined_exit(codes: list[int]) -> int:
+    """One exit code for the jobs of a process: a single job's own code; for a multirun,
+    the highest failure code (2, 4, 5), refusals (3) counting as success."""
+    if len(codes) <= 1:
+        return codes[0] if codes else EXIT_OK
+    failures = [c for c in codes if c not in (EXIT_OK, EXIT_REFUSED)]
+    return max(failures, default=EXIT_OK)
+
+
+def console_main(hydra_main: Callable[[], None], codes: list[int]) -> None:
+    """Run a Hydra entry point as a console script and exit with its jobs' code.
+
+    ``hydra_main`` appends each job's exit code to ``codes``. Hydra itself exits 1 on a
+    config it cannot compose; that is a bad config here (2).
+    """
+    schema.register()
+    codes.clear()
+    try:
+        hydra_main()
+    except SystemExit as exc:
+        raise SystemExit(2 if exc.code == 1 else exc.code) from None
+    sys.exit(combined_exit(codes))
