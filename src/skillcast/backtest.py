@@ -135,7 +135,7 @@ def backtest(
             model = model.update(train)
             updated = True
         windows.append(_forecast_window(model, panel, train, origin, horizon))
-    levels = tuple(sorted({lv for _, lv in windows for lv in lv}))
+    levels = tuple(sorted({level for _, window_levels in windows for level in window_levels}))
     frame = _join_actuals(panel, [w for w, _ in windows], positions, levels)
     return BacktestResult(
         frame=frame,

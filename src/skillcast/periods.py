@@ -129,7 +129,9 @@ def parse_periods(values: pd.Series, freq: Frequency) -> ParsedPeriods:
     if isinstance(values.dtype, pd.PeriodDtype):
         # already Periods: only their frequency can be wrong
         fits_freq = _period_fits(values.dtype.freq, freq)
-        parsed = [(_to_month(p.start_time), fits_freq) for p in uniques]
+        parsed: list[tuple[str | None, bool]] = [
+            (_to_month(p.start_time), fits_freq) for p in uniques
+        ]
     else:
         parsed = [_parse_one(text, freq) if (text := _normalise_text(u)) else (None, False)
                   for u in uniques]  # fmt: skip
@@ -147,7 +149,7 @@ def parse_periods(values: pd.Series, freq: Frequency) -> ParsedPeriods:
     return ParsedPeriods(periods, unparseable, off_grid)
 
 
-def _normalise_text(value: object) -> object:
+def _normalise_text(value: object) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp):

@@ -88,7 +88,8 @@ def make_hai_phong_like(
     rng = np.random.default_rng(seed)
     year_frac = fq.months / 12.0
     tt = _decimal_time(periods, fq) - ANCHOR_YEAR  # years since the anchor, (T,)
-    covid = np.interp(tt + ANCHOR_YEAR, *np.array(COVID_KNOTS).T, left=0.0, right=0.0)
+    knots_x, knots_y = np.array(COVID_KNOTS, dtype=float).T
+    covid = np.interp(tt + ANCHOR_YEAR, knots_x, knots_y, left=0.0, right=0.0)
     drivers = _draw_drivers(rng, tt, covid, year_frac)
     table = _series_table()
     mean = _expected_employment(table, tt, covid, drivers, periods, fq)

@@ -91,12 +91,14 @@ class ReplacementRates:
             ages, base_year, years, years_to_retirement, years_early, female_share, ageing
         )
         if isinstance(base_rate, ReplacementRates):
-            base = base_rate.annual(ret["occupation"], ret["level"], ret["year"].to_numpy())
+            ret["base_rate"] = base_rate.annual(
+                ret["occupation"], ret["level"], ret["year"].to_numpy()
+            )
         else:
-            base = float(base_rate)
-            if not 0.0 <= base <= 1.0:
+            flat = float(base_rate)
+            if not 0.0 <= flat <= 1.0:
                 raise SkillcastConfigError(f"base_rate must be in [0, 1], got {base_rate!r}")
-        ret["base_rate"] = base
+            ret["base_rate"] = flat
         ret["rate"] = np.minimum(ret["retirement_rate"] + ret["base_rate"], 1.0)
         return cls(ret, source="age-structure estimate")
 

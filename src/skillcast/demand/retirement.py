@@ -68,7 +68,7 @@ def statutory_retirement_age(
     """
     if unit not in ("years", "months"):
         raise SkillcastConfigError(f"unit must be 'years' or 'months', got {unit!r}")
-    scalar = np.ndim(year) == 0 and isinstance(sex, str)
+    scalar = np.ndim(np.asarray(year)) == 0 and isinstance(sex, str)
     years = np.atleast_1d(np.asarray(year, dtype=np.int64))
     sexes = _sex(sex)
     years, sexes = np.broadcast_arrays(years, sexes)
@@ -193,7 +193,7 @@ def retirement_rates(
         raise SkillcastConfigError("years is empty: give at least one calendar year.")
     sexes = table["sex"].to_numpy()
     # (rows x years) grids: the window each row's sex faces in each year
-    age_now = statutory_retirement_age(year_arr[None, :], sexes[:, None]) - years_early
+    age_now = np.asarray(statutory_retirement_age(year_arr[None, :], sexes[:, None])) - years_early
     rise = annual_rise(year_arr[None, :], sexes[:, None]).reshape(age_now.shape)
     shift = (year_arr[None, :] - base_year) if ageing else np.zeros((1, year_arr.size))
     lo_band = table["age_from"].to_numpy()[:, None] + shift

@@ -58,7 +58,7 @@ def smape(actual: object, forecast: object) -> float:
 
 
 def _smape_terms(y: np.ndarray, f: np.ndarray) -> np.ndarray:
-    return 200.0 * _ratio(np.abs(f - y), np.abs(f) + np.abs(y))  # type: ignore[operator]
+    return 200.0 * np.asarray(_ratio(np.abs(f - y), np.abs(f) + np.abs(y)))
 
 
 def bias(actual: object, forecast: object) -> float:

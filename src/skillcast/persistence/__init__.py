@@ -63,7 +63,7 @@ def save_forecaster(forecaster: BaseEstimator, directory: str | os.PathLike[str]
     try:
         writer = _Writer(staging)
         root = writer.encode(forecaster, type(forecaster).__name__)
-        np.savez(staging / "arrays.npz", **writer.arrays)
+        np.savez(staging / "arrays.npz", allow_pickle=False, **writer.arrays)
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "root": root}
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=1, allow_nan=False), encoding="utf-8"

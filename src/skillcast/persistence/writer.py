@@ -191,9 +191,13 @@ class _Writer:
             return {"$type": "estimator", "class": cls_name, "params": params, "state": state}
         import skops.io as sio  # scikit-learn's own estimators: skops keeps them pickle-free
 
-        file = self._file("skops", ".skops")
-        sio.dump(est, file)
-        return {"$type": "skops", "class": cls_name, "file": file.relative_to(self.root).as_posix()}
+        stored = self._file("skops", ".skops")
+        sio.dump(est, stored)
+        return {
+            "$type": "skops",
+            "class": cls_name,
+            "file": stored.relative_to(self.root).as_posix(),
+        }
 
 
 def _is_lightgbm_booster(value: Any) -> bool:

@@ -213,9 +213,9 @@ class BottomUp(Reconciler):
         return ErrorCovariance(diag=np.ones(structure.n_total))
 
     def _system(self, fixed: np.ndarray) -> AggregateSystem:
-        return None  # type: ignore[return-value]
+        return None  # type: ignore[return-value]  # bottom-up solves nothing in the aggregates
 
-    def _solve(self, base_a, base_b, system):  # type: ignore[no-untyped-def]
+    def _solve(self, base_a: np.ndarray, base_b: np.ndarray, system: AggregateSystem) -> np.ndarray:
         return base_b.copy()
 
 

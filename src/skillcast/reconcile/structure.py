@@ -329,7 +329,7 @@ def _normalise(
     if tiers and occ not in cols:
         # the finest tier implies the coarser ones; it takes the occupation's place
         finest = max(tiers, key=tier_of.__getitem__)
-        cols.insert(sum(1 for k in keys[: keys.index(occ)] if k in cols), finest)  # type: ignore[arg-type]
+        cols.insert(sum(1 for k in keys[: keys.index(occ)] if k in cols), finest)
     if set(keys) <= set(cols):
         return None
     return tuple(cols)
