@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint run clean
+.PHONY: install test test-fast lint run clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The quick loop: lint and every test but the slow accuracy bars and app runs.
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 # One retraining cycle on the bundled sample: train (exit 3 = a challenger, not an
 # error), forecast, then show the head of the forecast, openings and supply-gap CSVs.

@@ -14,6 +14,8 @@ from skillcast.datasets import load_sample
 from skillcast.models.auto import AutoForecaster
 from skillcast.panel import Panel
 
+pytestmark = pytest.mark.slow
+
 SECTORS = ("H52", "C26", "I55")
 ORIGIN, HORIZON, STUB, N_CUT = "2023-H2", 4, 2, 12
 

@@ -11,6 +11,8 @@ from skillcast.datasets import load_sample
 from skillcast.metrics import evaluate
 from skillcast.models import AutoETS, AutoForecaster, GlobalModel, SeasonalNaive
 
+pytestmark = pytest.mark.slow
+
 HORIZON, WINDOWS, SEED = 4, 4, 0
 
 
