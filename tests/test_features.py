@@ -299,6 +299,28 @@ def test_pipeline_concatenates_builders_and_frames_with_index_columns():
     assert clone(pipe).get_params()["builders"][0].lags == (1,)
 
 
+class Mislabelled(Lags):
+    """Declares one scale fewer than it has columns."""
+
+    def get_feature_scales_out(self):
+        return ["level"] * (len(self.get_feature_names_out()) - 1)
+
+
+def test_builders_declare_how_their_columns_scale_and_the_pipeline_concatenates_them():
+    panel = coded_panel()
+    pipe = make_default_features(panel).fit(panel)
+    scales = dict(zip(pipe.get_feature_names_out(), pipe.get_feature_scales_out(), strict=True))
+    levels = {"lag_1", "lag_4", "roll_mean_2", "roll_min_4", "roll_max_2", "expanding_mean"}
+    assert {n for n, s in scales.items() if s == "level"} >= levels
+    assert {n for n, s in scales.items() if s == "spread"} == {"roll_std_2", "roll_std_4"}
+    assert all(scales[n] == "none" for n in ("growth_1", "season", "occ_group_total", "age"))
+    windows = RollingWindows((3,), stats=("std", "max")).fit(panel)
+    assert windows.get_feature_scales_out() == ["spread", "level"]
+    assert SeasonTrend().fit(panel).get_feature_scales_out() == ["none"] * 3
+    with pytest.raises(SkillcastConfigError, match="Mislabelled.get_feature_scales_out"):
+        FeaturePipeline([Mislabelled((1, 2))]).fit(panel)
+
+
 def test_pipeline_rejects_repeated_names_and_bad_arguments():
     panel = tiny_panel()
     with pytest.raises(SkillcastConfigError, match="lag_1"):
@@ -324,6 +346,8 @@ def test_pipeline_rejects_repeated_names_and_bad_arguments():
         pipe.transform(annual, [1], 1)
     with pytest.raises(SkillcastConfigError, match="tier 7"):
         HierarchyFeatures(occupation_tier=7).fit(coded_panel())
+    with pytest.raises(SkillcastConfigError, match="load_panel"):
+        FeaturePipeline([Lags()]).fit(panel.frame)
 
 
 def test_default_and_minimal_feature_sets():

@@ -10,10 +10,17 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 
 from skillcast import Panel, PanelSpec, SkillcastConfigError, load_panel
-from skillcast.features import FeaturePipeline, Lags, make_minimal_features
+from skillcast.features import (
+    FeatureBuilder,
+    FeaturePipeline,
+    FeatureScale,
+    Lags,
+    SeasonTrend,
+    make_minimal_features,
+)
 from skillcast.features.exogenous import ExogenousFeatures
 from skillcast.models import ConformalIntervals, GlobalModel
-from skillcast.models.target_scale import recent_level
+from skillcast.models.target_scale import recent_level, to_target
 
 NAN = np.nan
 
@@ -156,13 +163,71 @@ def test_same_seed_same_forecast_other_seed_other_forecast():
     assert not np.array_equal(run(7), run(8))  # row and column subsampling follow the seed
 
 
-def test_steps_beyond_max_horizon_are_trained_when_first_asked():
+def test_steps_beyond_max_horizon_are_trained_per_predict_and_not_kept():
     panel = trend_panel(slope=2.0)
     model = GlobalModel(features=make_minimal_features(2), levels=(), max_horizon=2).fit(panel)
     assert sorted(model.models_) == [1, 2]
+    cache = model._table_cache
     mean = model.predict(3).dense()
-    assert sorted(model.models_) == [1, 2, 3]
+    assert sorted(model.models_) == [1, 2]  # predict leaves the fitted model as it was
+    assert model._table_cache is cache and sorted(cache[1]) == [1, 2]  # no step-3 table held
     assert mean.shape == (12, 3) and (mean > 0).all()
+    # the same step-3 model as one trained in fit
+    longer = GlobalModel(features=make_minimal_features(2), levels=(), max_horizon=3).fit(panel)
+    np.testing.assert_array_equal(mean, longer.predict(3).dense())
+    np.testing.assert_array_equal(model.predict(3).dense(), mean)
+
+
+def test_quantile_bounds_beyond_max_horizon_leave_the_fitted_model_unchanged():
+    panel, _ = driver_panel(n_series=20, n_periods=12, seed=4)
+    exog = future(panel, [0.5, -0.5, 0.2])
+    options = {"features": driver_features(), "quantile": True, "levels": (80,)}
+    model = GlobalModel(max_horizon=2, **options).fit(panel)
+    frame = model.predict(3, exog=exog).frame
+    assert sorted(model.models_) == sorted(model.quantile_models_) == [1, 2]
+    longer = GlobalModel(max_horizon=3, **options).fit(panel)
+    pd.testing.assert_frame_equal(frame, longer.predict(3, exog=exog).frame)
+
+
+class HalfValue(FeatureBuilder):
+    """A custom level of the target: half its value at the origin."""
+
+    def _fit(self, panel: Panel) -> None:
+        self.feature_names_out_ = ["half_value"]
+
+    def _columns(self, arrays, origins, step, exog):
+        return [arrays.gather(None, origins) / 2.0]
+
+    def get_feature_scales_out(self) -> list[FeatureScale]:
+        return ["level"]
+
+
+class Undeclared(FeatureBuilder):
+    """The same column from a builder that declares nothing."""
+
+    def _fit(self, panel: Panel) -> None:
+        self.feature_names_out_ = ["half_value_undeclared"]
+
+    def _columns(self, arrays, origins, step, exog):
+        return [arrays.gather(None, origins) / 2.0]
+
+
+@pytest.mark.parametrize("transform", ["log1p", "scale"])
+def test_columns_a_custom_builder_declares_as_levels_are_rescaled(transform):
+    panel = trend_panel(slope=2.0)
+    features = FeaturePipeline([Lags((1,)), HalfValue(), Undeclared(), SeasonTrend()])
+    model = GlobalModel(
+        estimator=linear(), features=features, target_transform=transform, levels=(),
+        max_horizon=1,
+    ).fit(panel)  # fmt: skip
+    assert model.level_columns_.tolist() == [0, 1]
+    assert model.spread_columns_.tolist() == []
+    origin = panel.n_periods - 1
+    level = recent_level(panel.dense(), model.scale_window_)[:, origin]
+    raw = model.features_.transform(panel, [origin], 1)
+    X = model._features(panel, [origin], 1, None, level)
+    np.testing.assert_allclose(X[:, 1], to_target(raw[:, 1], level, transform))
+    np.testing.assert_array_equal(X[:, 2], raw[:, 2])  # undeclared: as it came
 
 
 def test_rolling_forecasts_never_read_after_their_origin():

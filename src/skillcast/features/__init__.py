@@ -9,11 +9,13 @@ for ``origins[0]``, then ``origins[1]``...); ``get_feature_names_out()``.
 target lies at ``origin + step``. Target-history and observed-only features read only
 periods ``<= origin``; calendar features and known-in-advance drivers describe the
 target period. Values before a series' first observation are NaN (LightGBM routes
-missing values itself). See ``README.md`` in this package for every feature name.
+missing values itself). ``get_feature_scales_out()`` declares, per column, whether it is
+a level of the target, a spread, or neither. See ``README.md`` in this package for every
+feature name.
 """
 
 from skillcast.features.age import SeriesAge
-from skillcast.features.base import FeatureBuilder
+from skillcast.features.base import FEATURE_SCALES, FeatureBuilder, FeatureScale
 from skillcast.features.exogenous import ExogenousFeatures
 from skillcast.features.hierarchy import HierarchyFeatures
 from skillcast.features.lags import GrowthRates, Lags
@@ -29,10 +31,12 @@ from skillcast.features.static import StaticFeatures
 from skillcast.features.windows import ExpandingMean, RollingWindows
 
 __all__ = [
+    "FEATURE_SCALES",
     "ExogenousFeatures",
     "ExpandingMean",
     "FeatureBuilder",
     "FeaturePipeline",
+    "FeatureScale",
     "GrowthRates",
     "HierarchyFeatures",
     "Lags",

@@ -8,13 +8,18 @@ the target lies at position ``origin + step`` (possibly beyond the panel's last 
 
 Builders work on time-major dense arrays (periods x series): gathering the rows for a
 set of origins is then a contiguous row copy, and the result is already origin-major.
+
+Each builder also declares how its columns scale with the size of a series
+(:meth:`FeatureBuilder.get_feature_scales_out`), so a model that works relative to each
+series' level (:class:`~skillcast.models.GlobalModel`) rescales the right columns
+whatever they are named.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Self, TypeAlias, TypeVar
+from typing import Literal, Self, TypeAlias, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -26,6 +31,12 @@ from skillcast.panel import Panel
 T = TypeVar("T")
 #: Forecast origins: positions in ``panel.periods`` (an int, a sequence or an int array).
 Origins: TypeAlias = int | Sequence[int] | np.ndarray
+#: How a column scales with the size of a series: ``"level"``, a value in the target's
+#: own units that describes the series' level (a lag, a window mean); ``"spread"``, a
+#: dispersion in the target's units (a window std); ``"none"``, anything else (a ratio,
+#: a growth rate, a calendar or category code, a driver in its own units).
+FeatureScale: TypeAlias = Literal["level", "spread", "none"]
+FEATURE_SCALES: tuple[FeatureScale, ...] = get_args(FeatureScale)
 
 
 class PanelArrays:
@@ -96,6 +107,15 @@ class PanelArrays:
         return array[positions + used].reshape(-1)
 
 
+def check_panel(panel: object, who: str) -> Panel:
+    """``panel`` if it is a :class:`Panel`, else an error pointing to ``load_panel``."""
+    if not isinstance(panel, Panel):
+        raise SkillcastConfigError(
+            f"{who}.fit expects a Panel (see load_panel), got {type(panel).__name__}."
+        )
+    return panel
+
+
 def check_origins(origins: Origins, panel: Panel) -> np.ndarray:
     """Validate forecast origins: integer positions within ``panel.periods`` (int64 array)."""
     arr = np.atleast_1d(np.asarray(origins))
@@ -155,16 +175,14 @@ class FeatureBuilder(BaseEstimator, ABC):
 
     Subclasses implement :meth:`_fit` (validate parameters, learn state into attributes
     ending in ``_``, set ``feature_names_out_``) and :meth:`_columns` (one flat float64
-    array per feature, origin-major). :meth:`transform` stacks the columns.
+    array per feature, origin-major). :meth:`transform` stacks the columns. A builder
+    whose columns are levels or spreads of the target overrides
+    :meth:`get_feature_scales_out`.
     """
 
     def fit(self, panel: Panel) -> Self:
         """Validate parameters and learn what the builder needs from ``panel``."""
-        if not isinstance(panel, Panel):
-            raise SkillcastConfigError(
-                f"{type(self).__name__}.fit expects a Panel (see load_panel), "
-                f"got {type(panel).__name__}."
-            )
+        panel = check_panel(panel, type(self).__name__)
         self.freq_ = panel.freq.name
         self._fit(panel)
         return self
@@ -192,6 +210,11 @@ class FeatureBuilder(BaseEstimator, ABC):
         """Stable names of the output columns, in order."""
         self._check_fitted()
         return list(self.feature_names_out_)
+
+    def get_feature_scales_out(self) -> list[FeatureScale]:
+        """How each output column scales with the series (:data:`FeatureScale`), in the
+        order of :meth:`get_feature_names_out`; ``"none"`` for every column by default."""
+        return ["none"] * len(self.get_feature_names_out())
 
     @abstractmethod
     def _fit(self, panel: Panel) -> None: ...

@@ -161,7 +161,7 @@ def future_values(
     out[merged["_pos"].to_numpy(), merged["_sid"].to_numpy()] = merged["_value"].to_numpy()
     present[merged["_pos"].to_numpy(), merged["_sid"].to_numpy()] = True
     if not present.all():
-        lacking = ~present.all(axis=1)
+        lacking = ~np.asarray(present.all(axis=1))
         named = [label for label, lack in zip(labels, lacking, strict=True) if lack]
         n_series = int((~present).any(axis=0).sum())
         raise SkillcastDataError(

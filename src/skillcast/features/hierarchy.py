@@ -54,6 +54,11 @@ class HierarchyFeatures(FeatureBuilder):
         occupation_tier: tier of the occupation table to group by (1 = major group).
         missing: ``"error"`` (default) raises if a named column is not a key of the
             panel; ``"skip"`` leaves its features out.
+
+    The totals are in the target's units but measure a group, not the series: scaled by
+    the series' own level they would turn into an inverse share, which
+    ``occ_group_share`` already gives. So every column keeps the default scale
+    ``"none"`` (:meth:`get_feature_scales_out`).
     """
 
     def __init__(

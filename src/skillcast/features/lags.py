@@ -23,7 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from skillcast.features.base import FeatureBuilder, PanelArrays, check_positive_ints
+from skillcast.features.base import (
+    FeatureBuilder,
+    FeatureScale,
+    PanelArrays,
+    check_positive_ints,
+)
 from skillcast.panel import Panel
 
 
@@ -40,6 +45,9 @@ class Lags(FeatureBuilder):
     def _fit(self, panel: Panel) -> None:
         self.lags_ = check_positive_ints("Lags.lags", self.lags)
         self.feature_names_out_ = [f"lag_{k}" for k in self.lags_]
+
+    def get_feature_scales_out(self) -> list[FeatureScale]:
+        return ["level"] * len(self.get_feature_names_out())
 
     def _columns(
         self, arrays: PanelArrays, origins: np.ndarray, step: int, exog: pd.DataFrame | None

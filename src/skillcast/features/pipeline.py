@@ -1,6 +1,7 @@
 """A list of feature builders fitted and applied together, and the default sets.
 
-:class:`FeaturePipeline` concatenates its builders' columns in order. The builders
+:class:`FeaturePipeline` concatenates its builders' columns (and their declared scales,
+:meth:`~skillcast.features.FeatureBuilder.get_feature_scales_out`) in order. The builders
 share one dense view of the panel per ``transform`` call, so the target's dense array
 and prefix sums are built once however many builders read them.
 """
@@ -16,11 +17,14 @@ from sklearn.base import BaseEstimator, clone
 from skillcast.errors import SkillcastConfigError
 from skillcast.features.age import SeriesAge
 from skillcast.features.base import (
+    FEATURE_SCALES,
     FeatureBuilder,
+    FeatureScale,
     Origins,
     PanelArrays,
     check_frequency,
     check_origins,
+    check_panel,
     check_step,
     stack_columns,
 )
@@ -28,11 +32,12 @@ from skillcast.features.exogenous import ExogenousFeatures
 from skillcast.features.hierarchy import HierarchyFeatures
 from skillcast.features.lags import GrowthRates, Lags
 from skillcast.features.season import SeasonTrend
-from skillcast.features.static import StaticFeatures
+from skillcast.features.static import MissingPolicy, StaticFeatures
 from skillcast.features.windows import ExpandingMean, RollingWindows
 from skillcast.panel import Panel
 
 INDEX_COLUMNS = ("series", "origin", "step")
+ROLES = ("occupation", "sector", "level")  # the key columns static and hierarchy features read
 
 
 class FeaturePipeline(BaseEstimator):
@@ -48,6 +53,7 @@ class FeaturePipeline(BaseEstimator):
 
     def fit(self, panel: Panel) -> Self:
         """Fit every builder on ``panel``; feature names must not repeat."""
+        panel = check_panel(panel, "FeaturePipeline")
         builders = list(self.builders)
         if not builders:
             raise SkillcastConfigError("FeaturePipeline needs at least one builder.")
@@ -66,6 +72,7 @@ class FeaturePipeline(BaseEstimator):
                 "builder; drop the overlapping builder or change its parameters."
             )
         self.feature_names_out_ = names
+        self.get_feature_scales_out()  # refuse a declaration that does not match the columns
         return self
 
     def transform(
@@ -131,6 +138,22 @@ class FeaturePipeline(BaseEstimator):
         self._check_fitted()
         return list(self.feature_names_out_)
 
+    def get_feature_scales_out(self) -> list[FeatureScale]:
+        """How each column scales with the series (``"level"``, ``"spread"`` or
+        ``"none"``, as its builder declares), in the order of :meth:`get_feature_names_out`."""
+        self._check_fitted()
+        scales: list[FeatureScale] = []
+        for builder in self.builders_:
+            declared = list(builder.get_feature_scales_out())
+            n_columns = len(builder.get_feature_names_out())
+            if len(declared) != n_columns or not set(declared) <= set(FEATURE_SCALES):
+                raise SkillcastConfigError(
+                    f"{type(builder).__name__}.get_feature_scales_out() must give one of "
+                    f"{FEATURE_SCALES} per output column ({n_columns}), got {declared!r}."
+                )
+            scales += declared
+        return scales
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "builders_"):
             raise SkillcastConfigError("FeaturePipeline is not fitted: call fit first.")
@@ -174,10 +197,10 @@ def make_default_features(panel_or_season_length: Panel | int) -> FeaturePipelin
     season_length = _season_length(panel_or_season_length)
     if isinstance(panel_or_season_length, Panel):
         keys = panel_or_season_length.spec.keys
-        roles = {r: (r if r in keys else None) for r in ("occupation", "sector", "level")}
-        missing = "error"
+        occupation, sector, level = (r if r in keys else None for r in ROLES)
+        missing: MissingPolicy = "error"
     else:
-        roles = {"occupation": "occupation", "sector": "sector", "level": "level"}
+        occupation, sector, level = ROLES
         missing = "skip"
     return FeaturePipeline(
         [
@@ -186,8 +209,8 @@ def make_default_features(panel_or_season_length: Panel | int) -> FeaturePipelin
             ExpandingMean(),
             GrowthRates(),
             SeasonTrend(),
-            StaticFeatures(**roles, missing=missing),
-            HierarchyFeatures(**roles, missing=missing),
+            StaticFeatures(occupation, sector, level, missing=missing),
+            HierarchyFeatures(occupation, sector, level, missing=missing),
             ExogenousFeatures(known_growth=True),
             SeriesAge(),
         ]

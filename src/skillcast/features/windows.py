@@ -29,7 +29,12 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.features.base import FeatureBuilder, PanelArrays, check_positive_ints
+from skillcast.features.base import (
+    FeatureBuilder,
+    FeatureScale,
+    PanelArrays,
+    check_positive_ints,
+)
 from skillcast.panel import Panel
 
 STATS = ("mean", "std", "min", "max")
@@ -97,7 +102,8 @@ class RollingWindows(FeatureBuilder):
         stats: any of ``mean``, ``std``, ``min``, ``max``.
 
     Output columns ``roll_<stat>_<w>``, window-major (all stats of the first window,
-    then the next window).
+    then the next window). Means, minima and maxima are levels of the target, standard
+    deviations spreads (:meth:`get_feature_scales_out`).
     """
 
     def __init__(
@@ -118,6 +124,10 @@ class RollingWindows(FeatureBuilder):
             )
         self.stats_ = stats
         self.feature_names_out_ = [f"roll_{s}_{w}" for w in self.windows_ for s in self.stats_]
+
+    def get_feature_scales_out(self) -> list[FeatureScale]:
+        self._check_fitted()
+        return ["spread" if s == "std" else "level" for _ in self.windows_ for s in self.stats_]
 
     def _columns(
         self, arrays: PanelArrays, origins: np.ndarray, step: int, exog: pd.DataFrame | None
@@ -159,6 +169,9 @@ class ExpandingMean(FeatureBuilder):
 
     def _fit(self, panel: Panel) -> None:
         self.feature_names_out_ = ["expanding_mean"]
+
+    def get_feature_scales_out(self) -> list[FeatureScale]:
+        return ["level"] * len(self.get_feature_names_out())
 
     def _columns(
         self, arrays: PanelArrays, origins: np.ndarray, step: int, exog: pd.DataFrame | None

@@ -195,7 +195,7 @@ class AutoForecaster(Forecaster):
         counts = np.bincount(groups[regular], minlength=len(table))
         group_w = group_w[:, : len(table)]
         group_w[:, counts < int(self.min_group_series)] = overall
-        weights[np.ix_(pair, np.flatnonzero(regular))] = group_w[:, groups[regular]]
+        weights[np.ix_(np.asarray(pair), np.flatnonzero(regular))] = group_w[:, groups[regular]]
 
         self.series_weights_ = weights
         self.weights_ = table.assign(**{MEMBERS[j]: group_w[k] for k, j in enumerate(pair)})

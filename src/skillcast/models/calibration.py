@@ -33,6 +33,7 @@ spread of a random walk does. Intervals are ``mean -/+ half-width``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,7 +219,7 @@ def calibrate(
     )
 
 
-def actuals(panel: Panel, origins: list[int] | np.ndarray, horizon: int) -> np.ndarray:
+def actuals(panel: Panel, origins: Sequence[int] | np.ndarray, horizon: int) -> np.ndarray:
     """Observed values after each origin, (series x origins x horizon), NaN past the end."""
     y = panel.dense()
     out = np.full((panel.n_series, len(origins), horizon), np.nan)

@@ -63,6 +63,10 @@ def information_criterion(
 class _SmoothingForecaster(Forecaster):
     """Shared fitting: search each candidate form, pick one per series, keep its states."""
 
+    #: The information criterion computed per form and reported in ``params_``; AutoETS
+    #: takes it as an init parameter and selects by it.
+    criterion: str = "aicc"
+
     @abstractmethod
     def _candidates(self) -> list[EtsForm]:
         """The forms to search."""
@@ -78,7 +82,7 @@ class _SmoothingForecaster(Forecaster):
         return m
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
-        criterion = getattr(self, "criterion", "aicc")
+        criterion = self.criterion
         if criterion not in CRITERIA:
             raise SkillcastConfigError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
         m = self._season_length(panel)
@@ -146,7 +150,8 @@ class _SmoothingForecaster(Forecaster):
             sub_v, sub_m = values[:, cols], mask[:, cols]
             init = (init_all[f][0][cols], init_all[f][1][cols], init_all[f][2][:, cols])
             states = simulate(sub_v, sub_m, form, m, params, init, end=self.end_[cols]).states
-            assert states is not None
+            if states is None:
+                raise RuntimeError("simulate(end=...) returned no final states")
             self.level_[cols], self.trend_[cols] = states[0][0], states[1][0]
             self.season_[:, cols] = states[2][:, 0]
             for key, value in params.items():
@@ -171,7 +176,7 @@ class _SmoothingForecaster(Forecaster):
         frame["beta"] = np.where(has_trend, self.smoothing_["beta"], np.nan)
         frame["gamma"] = np.where(has_season, self.smoothing_["gamma"], np.nan)
         frame["phi"] = np.where(damped, self.smoothing_["phi"], np.nan)
-        frame[getattr(self, "criterion", "aicc")] = crit[choice, np.arange(len(choice))]
+        frame[self.criterion] = crit[choice, np.arange(len(choice))]
         frame["n_obs"] = n_obs.astype(int)
         return frame
 

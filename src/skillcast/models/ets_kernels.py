@@ -245,7 +245,7 @@ def simulate(
     mu = np.empty(shape) if kind != "N" else base
     err, tmp = np.empty(shape), np.empty(shape)
     scaled = np.empty(shape) if kind == "M" else err
-    complete = mask.all(axis=1)
+    complete = np.asarray(mask.all(axis=1))
     with np.errstate(all="ignore"):
         for t in range(n_periods):
             y, w = values[t], mask[t]

@@ -133,7 +133,8 @@ def _iterate(
     grid[free, np.arange(1, n_coords + 1)] += _STEP
     run = _simulate_at(values, mask, form, m, grid, init, scale, keep_errors=True)
     errors = run.errors
-    assert errors is not None
+    if errors is None:
+        raise RuntimeError("simulate(keep_errors=True) returned no errors")
     # in place, to spare (periods x grid x series) temporaries: residuals, then the
     # differences from the base point (the Jacobian times the step)
     errors *= _residual_factor(run.lik, errors, n)[None]

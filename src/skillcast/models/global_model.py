@@ -6,16 +6,17 @@ series): the features of :mod:`skillcast.features` at the origin and the target
 the rest (its occupation group, sector and level enter through the hierarchy and
 static features), which a per-series model cannot.
 
-Targets and level-type features are expressed relative to each series' recent level
-(the mean of its last ``scale_window`` observed values at the origin), so one model
-serves cells of 3 and of 3,000 workers and a tree model can forecast levels it never
-saw. See :class:`GlobalModel` for the transforms and strategies.
+Targets and the features their builders declare as levels are expressed relative to
+each series' recent level (the mean of its last ``scale_window`` observed values at the
+origin), so one model serves cells of 3 and of 3,000 workers and a tree model can
+forecast levels it never saw. See :class:`GlobalModel` for the transforms and strategies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -35,11 +36,13 @@ from skillcast.models.target_scale import (
 from skillcast.models.validation import RollingForecasts, future_exog
 from skillcast.panel import Panel
 
-# feature names (see skillcast/features/README.md) measured in the target's own units
-LEVEL_PREFIXES = ("lag_", "roll_mean_", "roll_min_", "roll_max_", "expanding_mean")
-SPREAD_PREFIXES = ("roll_std_",)
 STRATEGIES = ("direct", "recursive")
 MULTITHREAD_ROWS = 200_000  # training rows from which one booster gets several threads
+
+#: One step's training rows: features, transformed targets, target positions.
+Table: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: Regressors to train: (step, quantile or None for the mean, features, targets).
+Job: TypeAlias = tuple[int, float | None, np.ndarray, np.ndarray]
 
 
 def default_estimator(n_jobs: int = 1, random_state: int = 0) -> Any:
@@ -72,8 +75,9 @@ class GlobalModel(Forecaster):
     * ``"direct"`` (default): one model per horizon step, each fed the known-in-advance
       drivers of its own target period (pass them to ``predict(..., exog=...)``).
       Steps 1..``max_horizon`` are trained in ``fit``; a longer ``predict`` trains the
-      missing steps then and keeps them (a step longer than the panel allows uses the
-      longest trained one).
+      missing steps on the current panel for that call only, so ``predict`` never
+      changes the fitted model (a step longer than the panel allows uses the longest
+      trained one).
     * ``"recursive"``: one one-step model fed its own forecasts; observed-only drivers
       are held at their last value beyond the panel. Cheaper (one model), and on the
       bundled sample more accurate (MASE 1.159 against 1.181 for direct, 4 rolling
@@ -88,10 +92,11 @@ class GlobalModel(Forecaster):
     * ``"scale"``: ``y / level`` (``level`` 0 is replaced by 1, the target's unit);
     * ``None``: the raw target and raw features (e.g. for a linear model on levels).
 
-    With a transform, the level-type features (``lag_*``, ``roll_mean/min/max_*``,
-    ``expanding_mean``) get the same transform, spreads (``roll_std_*``) are divided by
-    ``1 + level`` (``level`` for ``"scale"``), and ``series_level`` = ``log1p(level)``
-    is added. Forecasts are clipped at 0.
+    With a transform, the columns the feature builders declare as levels
+    (``get_feature_scales_out()``: lags, rolling mean/min/max, expanding mean) get the
+    same transform, those declared as spreads (rolling std) are divided by ``1 + level``
+    (``level`` for ``"scale"``), and ``series_level`` = ``log1p(level)`` is added.
+    Forecasts are clipped at 0.
 
     Intervals: with ``quantile=False`` (default) conformal, from rolling-origin
     residuals (:mod:`skillcast.models.calibration`) of models retrained, with the same
@@ -127,10 +132,15 @@ class GlobalModel(Forecaster):
         models_: step -> fitted regressor (direct); ``{1: ...}`` (recursive).
         quantile_models_: step -> regressors, one per entry of ``quantiles_``.
         feature_names_: columns the regressors see.
+        level_columns_, spread_columns_: positions, among the pipeline columns kept, of
+            those declared as levels and as spreads.
         scale_window_: observed values averaged into the level.
     """
 
     updatable: ClassVar[bool] = True
+    # training tables of one panel, shared by fit and the rolling forecasts that follow
+    # it; never saved, and predict only reads it
+    _table_cache: tuple[Panel, dict[int, Table]] | None = None
 
     def __init__(
         self,
@@ -177,11 +187,13 @@ class GlobalModel(Forecaster):
             [i for i, n in enumerate(all_names) if n not in self.drop_features], dtype=np.int64
         )
         names = [all_names[i] for i in self.kept_columns_]
+        all_scales = self.features_.get_feature_scales_out()
+        scales = [all_scales[i] for i in self.kept_columns_]
         self.level_columns_ = np.array(
-            [i for i, n in enumerate(names) if n.startswith(LEVEL_PREFIXES)], dtype=np.int64
+            [i for i, s in enumerate(scales) if s == "level"], dtype=np.int64
         )
         self.spread_columns_ = np.array(
-            [i for i, n in enumerate(names) if n.startswith(SPREAD_PREFIXES)], dtype=np.int64
+            [i for i, s in enumerate(scales) if s == "spread"], dtype=np.int64
         )
         if self.target_transform is not None:
             names.append("series_level")
@@ -192,8 +204,14 @@ class GlobalModel(Forecaster):
             raise SkillcastConfigError("quantile=True needs strategy='direct'.")
         if self.quantiles_:
             self._make_estimator(self.quantiles_[0])  # refuse an unsuitable one up front
-        self.models_, self.quantile_models_ = {}, {}
-        self._train_steps(panel, steps)
+        self.models_, self.quantile_models_ = self._train_steps(
+            self._tables(panel, steps), self.quantiles_
+        )
+        if not self.models_:
+            raise SkillcastConfigError(
+                f"GlobalModel has no training rows: the panel ({panel.n_periods} periods) "
+                "needs a series observed at two periods at least."
+            )
 
     def _validate(self, panel: Panel) -> None:
         if self.strategy not in STRATEGIES:
@@ -237,9 +255,7 @@ class GlobalModel(Forecaster):
             f"got {type(est).__name__}; use quantile=False for conformal intervals."
         )
 
-    def _training_rows(
-        self, panel: Panel, y: np.ndarray, level: np.ndarray, step: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _training_rows(self, panel: Panel, y: np.ndarray, level: np.ndarray, step: int) -> Table:
         """Features, transformed targets and target positions of one step's rows."""
         last = panel.n_periods - 1 - step
         if last < 0:
@@ -252,37 +268,54 @@ class GlobalModel(Forecaster):
         z = to_target(target[keep], lvl[keep], self.target_transform)
         return X, z, np.repeat(origins + step, panel.n_series)[keep]
 
-    def _tables(
-        self, panel: Panel, steps: list[int]
-    ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Training rows per step, kept (unsaved) while the panel stays the same."""
-        cache = getattr(self, "_table_cache", None)
-        if cache is None or cache[0] is not panel:
-            cache = self._table_cache = (panel, {})
-        todo = [h for h in steps if h not in cache[1]]
+    def _tables(self, panel: Panel, steps: list[int], keep: bool = True) -> dict[int, Table]:
+        """Training rows per step; with ``keep``, held (unsaved) while the panel stays the
+        same, so the rolling forecasts after ``fit`` reuse them. ``predict`` passes
+        ``keep=False``: it reads the held tables but adds none."""
+        cache = self._table_cache
+        tables = dict(cache[1]) if cache is not None and cache[0] is panel else {}
+        todo = [h for h in steps if h not in tables]
         if todo:
             y = panel.dense()
             level = recent_level(y, self.scale_window_)
-            cache[1].update({h: self._training_rows(panel, y, level, h) for h in todo})
-        return {h: cache[1][h] for h in steps}
+            tables.update({h: self._training_rows(panel, y, level, h) for h in todo})
+        if keep:
+            self._table_cache = (panel, tables)
+        return {h: tables[h] for h in steps}
 
-    def _train_steps(self, panel: Panel, steps: list[int]) -> None:
-        tables = self._tables(panel, steps)
-        trainable = [h for h in steps if len(tables[h][1])]
-        if not trainable and not self.models_:
-            raise SkillcastConfigError(
-                f"GlobalModel has no training rows: the panel ({panel.n_periods} periods) "
-                "needs a series observed at two periods at least."
-            )
-        jobs = [(h, None, tables[h][0], tables[h][1]) for h in trainable]
-        jobs += [(h, q, tables[h][0], tables[h][1]) for h in trainable for q in self.quantiles_]
+    def _train_steps(
+        self, tables: dict[int, Table], quantiles: tuple[float, ...], points: bool = True
+    ) -> tuple[dict[int, Any], dict[int, list[Any]]]:
+        """Regressors of the steps with training rows: the mean's (``points``) and one per
+        quantile, as ``(step -> model, step -> models in quantile order)``."""
+        trainable = [h for h, table in tables.items() if len(table[1])]
+        jobs: list[Job] = []
+        if points:
+            jobs += [(h, None, tables[h][0], tables[h][1]) for h in trainable]
+        jobs += [(h, q, tables[h][0], tables[h][1]) for h in trainable for q in quantiles]
+        models: dict[int, Any] = {}
+        quantile_models: dict[int, list[Any]] = {}
         for (h, q, _, _), model in zip(jobs, self._train(jobs), strict=True):
             if q is None:
-                self.models_[h] = model
+                models[h] = model
             else:
-                self.quantile_models_.setdefault(h, []).append(model)
+                quantile_models.setdefault(h, []).append(model)
+        return models, quantile_models
 
-    def _train(self, jobs: list[tuple[int, float | None, np.ndarray, np.ndarray]]) -> list[Any]:
+    def _step_models(self, horizon: int, quantile: bool = False) -> dict[int, Any]:
+        """The fitted regressors (mean, or quantiles with ``quantile``) plus, in direct
+        mode, those of steps up to ``horizon`` beyond ``max_horizon``, trained on the
+        current panel and not kept."""
+        fitted = self.quantile_models_ if quantile else self.models_
+        missing = [h for h in range(1, horizon + 1) if h not in self.models_]
+        if self.strategy == "recursive" or not missing:
+            return fitted
+        tables = self._tables(self.panel_, missing, keep=False)
+        if quantile:
+            return {**fitted, **self._train_steps(tables, self.quantiles_, points=False)[1]}
+        return {**fitted, **self._train_steps(tables, ())[0]}
+
+    def _train(self, jobs: list[Job]) -> list[Any]:
         """Fit one regressor per job.
 
         With the default estimator and ``n_jobs > 1``, several models train side by side
@@ -295,7 +328,7 @@ class GlobalModel(Forecaster):
         parallel = self.estimator is None and threads > 1 and len(jobs) > 1
         big = max((len(job[3]) for job in jobs), default=0) >= MULTITHREAD_ROWS
 
-        def fit(job: tuple[int, float | None, np.ndarray, np.ndarray]) -> Any:
+        def fit(job: Job) -> Any:
             _, q, X, z = job
             est = self._make_estimator(q, threads=threads if big and not parallel else 1)
             return est.fit(self._frame(X), z)
@@ -337,13 +370,11 @@ class GlobalModel(Forecaster):
 
     # --------------------------------------------------------------- forecasting
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
-        missing = [h for h in range(1, horizon + 1) if h not in self.models_]
-        if self.strategy == "direct" and missing:
-            self._train_steps(self.panel_, missing)
         if self.strategy == "recursive":
             return self._recursive(self.panel_, horizon, exog, self.models_)
         origin = self.panel_.n_periods - 1
-        models = {h: self._step_model(self.models_, h) for h in range(1, horizon + 1)}
+        trained = self._step_models(horizon)
+        models = {h: self._step_model(trained, h) for h in range(1, horizon + 1)}
         return self._direct(self.panel_, [origin], {0: models}, horizon, exog)[:, 0]
 
     def _step_model(self, models: dict[int, Any], step: int) -> Any:
@@ -392,13 +423,14 @@ class GlobalModel(Forecaster):
         return out
 
     def update(self, panel: Panel) -> Self:
-        """Condition on ``panel`` (the same series, more periods) without retraining."""
+        """Condition on ``panel`` (the same series, more periods) without retraining the
+        fitted steps (steps beyond ``max_horizon`` are trained per ``predict`` on it)."""
         self._check_fitted()
         self.panel_ = panel
         return self
 
     # ----------------------------------------------------------------- intervals
-    def rolling_forecast(self, panel: Panel, origins: list[int], horizon: int) -> np.ndarray:
+    def rolling_forecast(self, panel: Panel, origins: Sequence[int], horizon: int) -> np.ndarray:
         """Forecasts from each origin by models trained only on targets known there.
 
         Args:
@@ -463,11 +495,12 @@ class GlobalModel(Forecaster):
             raise SkillcastConfigError("GlobalModel(quantile=True) was fitted with levels=().")
         origin = self.panel_.n_periods - 1
         steps = range(1, horizon + 1)
+        trained = self._step_models(horizon, quantile=True)
         q = [  # (quantiles x series x horizon)
             self._direct(
                 self.panel_,
                 [origin],
-                {0: {h: self._step_model(self.quantile_models_, h)[k] for h in steps}},
+                {0: {h: self._step_model(trained, h)[k] for h in steps}},
                 horizon,
                 exog,
             )[:, 0]

@@ -241,6 +241,8 @@ class ReconciledForecaster(Forecaster):
         structure order, or None. held_: bottom series held at their base forecasts.
     """
 
+    _structure: SummingStructure | None = None  # built in fit; not saved
+
     def __init__(
         self,
         forecaster: Forecaster,
@@ -301,10 +303,15 @@ class ReconciledForecaster(Forecaster):
         return build_structure(panel.series, panel.spec.keys, aggregations=self.aggregations_)
 
     def structure(self) -> SummingStructure:
-        """The summing structure of the fitted panel's series (rebuilt after loading)."""
+        """The summing structure of the fitted panel's series.
+
+        Kept from ``fit``; a loaded model (the structure is not saved: it is rebuilt
+        from the panel in well under a second) builds it again on each call rather than
+        caching it, so ``predict`` never changes the model.
+        """
         self._check_fitted()
-        if getattr(self, "_structure", None) is None:
-            self._structure = self._build(self.panel_)
+        if self._structure is None:
+            return self._build(self.panel_)
         return self._structure
 
     # ---------------------------------------------------------------- predicting
