@@ -17,6 +17,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests experiments
 	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest

@@ -29,10 +29,11 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, Schema, TensorSpec
 
 from skillcast.panel import PanelSpec
 from skillcast.persistence import save_forecaster
@@ -68,10 +69,13 @@ def forecast_signature(spec: PanelSpec, levels: tuple[int, ...]) -> ModelSignatu
 
     Output: the forecast frame with periods as labels (``2026-H1``).
     """
-    inputs = [ColSpec("long", "horizon"), ColSpec("string", spec.period, required=False)]
+    inputs: list[ColSpec | TensorSpec] = [
+        ColSpec("long", "horizon"),
+        ColSpec("string", spec.period, required=False),
+    ]
     inputs += [ColSpec("string", k, required=False) for k in spec.keys]
     inputs += [ColSpec("double", c, required=False) for c in spec.known_exog]
-    outputs = [ColSpec("string", k) for k in spec.keys]
+    outputs: list[ColSpec | TensorSpec] = [ColSpec("string", k) for k in spec.keys]
     outputs += [ColSpec("string", "period"), ColSpec("long", "step"), ColSpec("double", "mean")]
     for level in levels:
         outputs += [ColSpec("double", f"lower_{level}"), ColSpec("double", f"upper_{level}")]
@@ -187,7 +191,7 @@ class Tracker:
         tags: Mapping[str, Any] | None = None,
     ) -> None:
         """Record the panel as the run's dataset input (schema, digest, rows, ``tags``)."""
-        dataset = mlflow.data.from_pandas(frame, targets=target, name=name, digest=digest[:36])
+        dataset = from_pandas(frame, targets=target, name=name, digest=digest[:36])
         mlflow.log_input(
             dataset, context=context, tags={k: str(v) for k, v in (tags or {}).items()}
         )
@@ -276,7 +280,10 @@ def connect(
         try:
             experiment_id = client.create_experiment(experiment, artifact_location=location)
         except MlflowException:  # created meanwhile by a concurrent job
-            experiment_id = client.get_experiment_by_name(experiment).experiment_id
+            created = client.get_experiment_by_name(experiment)
+            if created is None:
+                raise
+            experiment_id = created.experiment_id
     else:
         experiment_id = found.experiment_id
         if found.lifecycle_stage == "deleted":

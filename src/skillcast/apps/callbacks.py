@@ -13,18 +13,12 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from skillcast.apps.config import build
+
 
 class SweepParentRun(Callback):
     """Ends the sweep's parent run in ``on_multirun_end``."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from skillcast import tracking
-
         key = str(Path(config.hydra.sweep.dir).resolve())
-        tracker = tracking.connect(
-            config.tracking.uri,
-            config.tracking.experiment,
-            config.tracking.registered_model,
-            config.tracking.artifact_location,
-        )
-        tracker.close_sweep(key)
+        build(config.tracking).connect().close_sweep(key)

@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
+from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from skillcast.errors import SkillcastConfigError
 
+if TYPE_CHECKING:
+    from skillcast.tracking import Tracker
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """What the ``tracking`` group builds: the MLflow store, experiment and registered model.
+
+    A plain record, so that composing and checking a config never imports MLflow;
+    :meth:`connect` does, once a run is certain.
+    """
+
+    uri: str
+    experiment: str = "skillcast"
+    registered_model: str = "skillcast-demand"
+    artifact_location: str | None = None  # used when the experiment is created
+
+    def connect(self) -> Tracker:
+        """Point MLflow at the store and get (or create) the experiment."""
+        from skillcast import tracking
+
+        return tracking.connect(
+            self.uri, self.experiment, self.registered_model, self.artifact_location
+        )
+
 
 def check_config(cfg: DictConfig) -> dict[str, Any]:
     """Resolve every value; raise :class:`SkillcastConfigError` naming missing ones.
 
-    Parameters left ``???`` inside a ``_target_`` node are not reported: they fall back to
-    the defaults of the class they build. Returns the resolved config as a dict.
+    Parameters left ``???`` inside a ``_target_`` node are not reported when the callable
+    has a default for them (it applies) or the node is ``_partial_`` (the caller supplies
+    them). Returns the resolved config as a dict.
     """
-    missing = [k for k in sorted(OmegaConf.missing_keys(cfg)) if not _inside_target(cfg, k)]
+    missing = [k for k in sorted(OmegaConf.missing_keys(cfg)) if not _falls_back(cfg, k)]
     if missing:
         raise SkillcastConfigError(
             f"Missing mandatory value(s): {', '.join(missing)}. Set them on the command "
@@ -30,13 +58,24 @@ def check_config(cfg: DictConfig) -> dict[str, Any]:
         raise SkillcastConfigError(f"The config does not resolve: {exc}") from exc
 
 
-def _inside_target(cfg: DictConfig, dotted: str) -> bool:
+def _falls_back(cfg: DictConfig, dotted: str) -> bool:
     parts = dotted.split(".")
-    for cut in range(1, len(parts)):
+    for cut in range(len(parts) - 1, 0, -1):  # the innermost _target_ node decides
         node = OmegaConf.select(cfg, ".".join(parts[:cut]), throw_on_missing=False)
         if isinstance(node, DictConfig) and "_target_" in node:
-            return True
+            if node.get("_partial_", False):
+                return True
+            return _has_default(str(node._target_), parts[cut])
     return False
+
+
+def _has_default(target: str, name: str) -> bool:
+    """Whether ``target`` need not be given ``name`` (building reports a bad target)."""
+    try:
+        param = inspect.signature(get_object(target)).parameters.get(name)
+    except Exception:
+        return True
+    return param is None or param.default is not inspect.Parameter.empty
 
 
 def build(node: Any) -> Any:

@@ -41,7 +41,7 @@ import pandas as pd
 from omegaconf import DictConfig
 from sklearn.base import clone
 
-from skillcast.apps.config import check_config
+from skillcast.apps.config import build, check_config
 from skillcast.apps.console import EXIT_OK, console_main, guarded, report
 from skillcast.apps.data import load_data, load_future_exog
 from skillcast.apps.scenario_outputs import (
@@ -96,12 +96,7 @@ def _forecast(cfg: DictConfig) -> int:
 
     from skillcast import tracking
 
-    tracker = tracking.connect(
-        cfg.tracking.uri,
-        cfg.tracking.experiment,
-        cfg.tracking.registered_model,
-        cfg.tracking.artifact_location,
-    )
+    tracker = build(cfg.tracking).connect()
     try:
         uri, version = tracker.model_uri(str(cfg.model_ref))
     except LookupError as exc:

@@ -107,10 +107,10 @@ def scenario_outputs(
         reads_plan: ``reference`` is the data's plan, not a scenario's path (it is then
             listed with the paths as scenario ``forecast.csv``).
     """
-    out = ScenarioOutputs(paths=paths.frame)
+    table = paths.frame
     if reads_plan:
-        out.paths = pd.concat([plan_rows(reference, panel, paths), paths.frame], ignore_index=True)
-    out.paths = out.paths.rename(columns={panel.spec.period: "period"})
+        table = pd.concat([plan_rows(reference, panel, paths), table], ignore_index=True)
+    out = ScenarioOutputs(paths=table.rename(columns={panel.spec.period: "period"}))
     named = {name: paths.exog(name) for name in paths.names}
     horizon = int(forecast.frame["step"].max())
     if str(cfg.method) == "elasticity":

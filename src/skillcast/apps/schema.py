@@ -1,14 +1,16 @@
 """Structured configs of the apps, registered in Hydra's ConfigStore.
 
 ``train_schema`` and ``forecast_schema`` type the top of ``train.yaml`` and
-``forecast.yaml``; the fixed groups (``data``, ``backtest``, ``reconcile``, ``tracking``,
-``output``, ``demand``) are typed through their fields. Options of the ``model`` and
-``features`` groups build objects from ``_target_``. Each such option lists its schema
+``forecast.yaml``; the fixed groups (``data``, ``backtest``, ``output``, ``demand``) are
+typed through their fields. Options of the ``model``, ``features``, ``reconcile`` and
+``tracking`` groups build objects from ``_target_``. Each such option lists its schema
 first in its defaults list (``/schema/model@_here_: <option>``); the schema is generated
-from the signature of the class or function the option names, so a mistyped parameter
-or a value of the wrong type stops Hydra while it composes the config, before any data
-is read. An option whose
-class cannot be imported yet gets an open schema holding only its ``_target_``.
+from the signature of the class or function the option names, with its defaults, so a
+mistyped parameter or a value of the wrong type stops Hydra while it composes the
+config, before any data is read, and a default is written once, in the signature. An
+option whose class cannot be imported gets an open schema holding only its
+``_target_`` (building it then fails); the config tests require a generated schema for
+every shipped option.
 
 Importing this module registers the schemas and the resolvers ``skillcast.cwd`` (the
 working directory) and ``skillcast.season_length`` (periods per year of a frequency).
@@ -33,7 +35,8 @@ from omegaconf import MISSING, OmegaConf
 from skillcast.periods import frequency
 
 CONFIG_PACKAGE = "skillcast.configs"
-TARGET_GROUPS = ("model", "features")  # groups whose options carry a generated schema
+# groups whose options carry a generated schema
+TARGET_GROUPS = ("model", "features", "reconcile", "tracking")
 _PRIMITIVES = (int, float, bool, str)
 
 
@@ -98,20 +101,6 @@ class BacktestConf:
 
 
 @dataclass
-class ReconcileConf:
-    """Coherent forecasts across the hierarchy (see skillcast.reconcile.forecaster)."""
-
-    method: str = "mint_shrink"  # mint_shrink, wls_var, wls_struct, ols, bottom_up, none
-    nonnegative: bool = True
-    hold_intermittent: bool = True  # intermittent/lumpy bottom series keep their base forecast
-    residual_windows: int = 8  # one-step origins whose errors estimate MinT's covariance
-    # grouping columns per aggregation level ([] = city total); the bottom is always added
-    aggregations: list[list[str]] = field(
-        default_factory=lambda: [[], ["sector"], ["occupation_major"], ["level"]]
-    )
-
-
-@dataclass
 class DemandConf:
     """Openings (expansion + replacement) and the supply gap written after a forecast."""
 
@@ -142,14 +131,6 @@ class ScenariosConf:
 
 
 @dataclass
-class TrackingConf:
-    uri: str = MISSING
-    artifact_location: str | None = None  # used when the experiment is created
-    experiment: str = "skillcast"
-    registered_model: str = "skillcast-demand"
-
-
-@dataclass
 class OutputConf:
     dir: str = "${paths.forecasts}"
     horizon: int = 4  # periods forecast after the last period of the data
@@ -168,8 +149,8 @@ class TrainConfig:
     features: Any = MISSING
     model: Any = MISSING
     backtest: BacktestConf = MISSING
-    reconcile: ReconcileConf = MISSING
-    tracking: TrackingConf = MISSING
+    reconcile: Any = MISSING
+    tracking: Any = MISSING
     output: OutputConf = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     promotion: PromotionConf = field(default_factory=PromotionConf)
@@ -181,7 +162,7 @@ class TrainConfig:
 @dataclass
 class ForecastConfig:
     data: DataConf = MISSING
-    tracking: TrackingConf = MISSING
+    tracking: Any = MISSING
     output: OutputConf = MISSING
     demand: DemandConf = MISSING
     scenarios: ScenariosConf = MISSING
@@ -194,16 +175,19 @@ class ForecastConfig:
 
 
 # ------------------------------------------------------------ generated schemas
-def target_schema(target: str) -> Any:
+def target_schema(target: str, partial: bool = False) -> Any:
     """A structured config for the ``_target_`` node building ``target``.
 
     Fields are the callable's parameters, typed from its annotations (scalars, optional
-    scalars, lists of scalars; anything else ``Any``) with its defaults; parameters
-    whose default has no config form are ``???`` and dropped before instantiation. A
-    target that cannot be imported yet, or that takes ``**kwargs``, gets an open dict.
+    scalars, lists of scalars and lists of such lists; anything else ``Any``) with its
+    defaults; parameters whose default has no config form are ``???`` and dropped before
+    instantiation. With ``partial`` the node builds a ``functools.partial``
+    (``_partial_: true``) and leaves out the parameters without a default: the caller
+    supplies them. A target that cannot be imported, or that takes ``**kwargs``, gets an
+    open dict.
     """
     obj = _locate(target)
-    if obj is None:  # not written yet: accept any keys until it exists
+    if obj is None:
         return {"_target_": target}
     func = obj.__init__ if inspect.isclass(obj) else obj
     try:
@@ -220,8 +204,12 @@ def target_schema(target: str) -> Any:
         ("_target_", str, field(default=target)),
         ("_convert_", str, field(default="all")),
     ]
+    if partial:
+        fields.append(("_partial_", bool, field(default=True)))
     for p in params:
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue
+        if partial and p.default is inspect.Parameter.empty:
             continue
         fields.append((p.name, *_field(hints.get(p.name, Any), p.default)))
     return make_dataclass(f"{getattr(obj, '__name__', 'Target')}Conf", fields)
@@ -246,10 +234,21 @@ def _field(hint: Any, default: Any) -> tuple[Any, Any]:
         return typ, field(default=None)
     if isinstance(default, _PRIMITIVES):
         return typ, field(default=default)
-    if isinstance(default, tuple | list) and all(isinstance(v, _PRIMITIVES) for v in default):
-        values = list(default)
-        return typ, field(default_factory=lambda: list(values))
+    if isinstance(default, tuple | list) and _plain(default):
+        return typ, field(default_factory=lambda: _as_lists(default))
     return Any, field(default=MISSING)  # an object default: let the callable apply it
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is a scalar or a (nested) sequence of scalars."""
+    if isinstance(value, _PRIMITIVES):
+        return True
+    return isinstance(value, tuple | list) and all(_plain(v) for v in value)
+
+
+def _as_lists(value: Any) -> Any:
+    # a fresh copy per config: a shared default list would be mutated through any one
+    return [_as_lists(v) for v in value] if isinstance(value, tuple | list) else value
 
 
 def _config_type(hint: Any) -> Any:
@@ -268,8 +267,10 @@ def _config_type(hint: Any) -> Any:
     if origin in (tuple, list, collections.abc.Sequence):
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
             return list[Any]
-        elem = args[0] if args else Any
-        return list[elem] if elem in _PRIMITIVES else list[Any]
+        elem = _config_type(args[0]) if args else Any
+        if elem in _PRIMITIVES or typing.get_origin(elem) is list:
+            return types.GenericAlias(list, (elem,))
+        return list[Any]
     return Any
 
 
@@ -293,9 +294,10 @@ def register() -> None:
     cs.store(name="forecast_schema", node=ForecastConfig)
     for group in TARGET_GROUPS:
         for path in sorted((config_dir() / group).glob("*.yaml")):
-            target = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("_target_")
-            if target:
-                cs.store(group=f"schema/{group}", name=path.stem, node=target_schema(target))
+            option = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if option.get("_target_"):
+                node = target_schema(option["_target_"], bool(option.get("_partial_")))
+                cs.store(group=f"schema/{group}", name=path.stem, node=node)
 
 
 def group_options(group: str) -> list[str]:

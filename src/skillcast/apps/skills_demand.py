@@ -89,7 +89,7 @@ def hiring_adjustment(source: Any, by: str) -> HiringAdjustment | float | None:
     if isinstance(source, str):
         return HiringAdjustment(_existing(source, "demand.hiring_adjustment"), by=by)
     if isinstance(source, DictConfig):
-        return HiringAdjustment(OmegaConf.to_container(source), by=by)  # type: ignore[arg-type]
+        return HiringAdjustment(OmegaConf.to_container(source), by=by)
     raise SkillcastConfigError(
         f"demand.hiring_adjustment must be a number, a CSV path or a mapping, got {source!r}."
     )

@@ -78,19 +78,15 @@ def _train(cfg: DictConfig, sweep_key: str | None) -> int:
             f"model builds a {type(model).__name__}, not a skillcast Forecaster."
         )
     model = with_reconciliation(model, cfg.reconcile)
+    settings = build(cfg.tracking)
     panel = load_data(cfg.data)  # nothing is read before the config is known to be good
     future = load_future_exog(cfg.data, panel)
     fp = fingerprint(panel)
-    chash = config_hash({**resolved, "data_spec": resolved["data"]["spec"]}, MODEL_SECTIONS)
+    chash = model_config_hash(resolved)
 
     from skillcast import tracking  # mlflow is imported only once a run is certain
 
-    tracker = tracking.connect(
-        cfg.tracking.uri,
-        cfg.tracking.experiment,
-        cfg.tracking.registered_model,
-        cfg.tracking.artifact_location,
-    )
+    tracker = settings.connect()
     if cfg.register and not cfg.force:
         existing = tracker.find_version(fp.digest, chash)
         if existing is not None:
@@ -185,19 +181,22 @@ def _logged_run(
     return move_alias(tracker, version, decision, run_id)
 
 
+def model_config_hash(resolved: dict[str, Any]) -> str:
+    """The hash of the config sections that define a model version."""
+    return config_hash({**resolved, "data_spec": resolved["data"]["spec"]}, MODEL_SECTIONS)
+
+
 def with_reconciliation(model: Forecaster, reconcile: DictConfig) -> Forecaster:
-    """``model`` wrapped in a :class:`ReconciledForecaster` unless ``reconcile.method`` is
-    ``none``."""
-    if reconcile.method == "none":
+    """``model`` completed into the wrapper the ``reconcile`` node builds (a partial
+    :class:`ReconciledForecaster`), unless ``reconcile.method`` is ``none``."""
+    if reconcile.get("method") == "none":
         return model
-    return ReconciledForecaster(
-        model,
-        method=str(reconcile.method),
-        aggregations=[list(a) for a in reconcile.aggregations],
-        nonnegative=bool(reconcile.nonnegative),
-        hold_intermittent=bool(reconcile.hold_intermittent),
-        residual_windows=int(reconcile.residual_windows),
-    )
+    wrapped = build(reconcile)(forecaster=model)
+    if not isinstance(wrapped, Forecaster):
+        raise SkillcastConfigError(
+            f"reconcile builds a {type(wrapped).__name__}, not a skillcast Forecaster."
+        )
+    return wrapped
 
 
 def run_backtest(
