@@ -38,5 +38,5 @@ def test_every_moved_name_resolves_to_a_class_that_exists(old):
 
 
 def test_an_alias_does_not_open_the_allow_list():
-    with pytest.raises(PersistenceError, match="only classes from"):
+    with pytest.raises(PersistenceError, match="only classes defined in"):
         _import_class("subprocess.Popen", object)

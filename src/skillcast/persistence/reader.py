@@ -18,11 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from skillcast.panel import Panel
-from skillcast.persistence.allowlist import (
-    _SKOPS_TRUSTED_PREFIXES,
-    PersistenceError,
-    _import_class,
-)
+from skillcast.persistence.allowlist import PersistenceError, _import_class, skops_types
 from skillcast.taxonomy import Taxonomy
 
 
@@ -130,10 +126,4 @@ class _Reader:
         import skops.io as sio
 
         file = self._path(node["file"])
-        untrusted = sio.get_untrusted_types(file=file)
-        refused = [t for t in untrusted if not t.startswith(_SKOPS_TRUSTED_PREFIXES)]
-        if refused:
-            raise PersistenceError(
-                f"{file.name} ({node['class']}) holds types outside the trusted list: {refused}"
-            )
-        return sio.load(file, trusted=untrusted)
+        return sio.load(file, trusted=skops_types(file, f"{file.name} ({node['class']})"))

@@ -21,7 +21,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from skillcast.panel import Panel
-from skillcast.persistence.allowlist import _ARRAY_KINDS, PersistenceError, _class_name
+from skillcast.persistence.allowlist import (
+    _ARRAY_KINDS,
+    PersistenceError,
+    _class_name,
+    skops_types,
+)
 from skillcast.taxonomy import Taxonomy
 
 
@@ -193,6 +198,7 @@ class _Writer:
 
         stored = self._file("skops", ".skops")
         sio.dump(est, stored)
+        skops_types(stored, f"{path} ({cls_name})")  # refuse now what could not load later
         return {
             "$type": "skops",
             "class": cls_name,
