@@ -283,11 +283,14 @@ def test_forecaster_refuses_a_dataframe_and_names_load_panel(cls, panel):
 
 
 @pytest.mark.parametrize("cls", FORECASTERS, ids=lambda c: c.__name__)
-def test_forecaster_calibrating_its_own_intervals_takes_them_as_a_param(cls, fitted, panel):
+def test_interval_settings_are_an_init_parameter(cls, fitted, panel):
     model = fit_once(cls, fitted, panel)
+    params = model.get_params(deep=False)
     if not isinstance(getattr(model, "calibration_", None), ConformalCalibration):
-        pytest.skip(f"{cls.__name__} does not calibrate intervals of its own")
-    assert "intervals" in model.get_params(deep=False)
+        # a wrapper: its intervals come from the forecaster it wraps, settings included
+        assert "forecaster" in params and not {"levels", "intervals"} & set(params)
+        return
+    assert "intervals" in params
     settings = ConformalIntervals(windows=2, horizon=3, min_residuals=5, groups=("sector",))
     cloned = clone(build(cls, FORECASTER_KWARGS).set_params(intervals=settings))
     assert cloned.get_params(deep=False)["intervals"] == settings
