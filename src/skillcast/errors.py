@@ -17,3 +17,9 @@ class SkillcastDataError(SkillcastError, ValueError):
 
 class SkillcastConfigError(SkillcastError, ValueError):
     """A configuration or argument is invalid (caught before any data is read)."""
+
+
+class SkillcastDataWarning(UserWarning):
+    """Input data was repaired in a way the caller should know about (key text made
+    uniform, unknown codes kept under unknown_codes="warn"). Filter this class to silence
+    such notices."""

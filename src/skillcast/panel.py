@@ -12,8 +12,8 @@ from os import PathLike
 import numpy as np
 import pandas as pd
 
-from skillcast import validation
-from skillcast.errors import SkillcastConfigError, SkillcastDataError
+from skillcast import keys, reading, validation
+from skillcast.errors import SkillcastConfigError
 from skillcast.periods import Frequency, parse_periods
 from skillcast.spec import PanelSpec
 
@@ -168,14 +168,14 @@ class SortedRows:
 
 
 def sort_rows(
-    frame: pd.DataFrame, spec: PanelSpec, key_codes: validation.KeyCodes | None = None
+    frame: pd.DataFrame, spec: PanelSpec, key_codes: keys.KeyCodes | None = None
 ) -> SortedRows:
     """Sort the rows of ``frame`` (keys, then a Period column) without sorting the frame.
 
     Each key column is factorized once with sorted codes, so the order is the one
     ``frame.sort_values([*keys, period], kind="stable")`` gives, found by sorting a
     single int64 (series code, step) per row instead of comparing strings row by row.
-    ``key_codes`` (from :func:`skillcast.validation.validate_keys`) saves the factorizing.
+    ``key_codes`` (from :func:`skillcast.keys.validate_keys`) saves the factorizing.
     """
     n = len(frame)
     if not n:
@@ -231,31 +231,22 @@ def load_panel(
     """Read and validate a panel from a DataFrame, a CSV path or a Parquet path.
 
     The caller's DataFrame is never modified. Raises
-    :class:`~skillcast.errors.SkillcastDataError` for any breach of the contract.
+    :class:`~skillcast.errors.SkillcastDataError` for any breach of the contract,
+    unreadable files included; warns (:class:`~skillcast.errors.SkillcastDataWarning`)
+    when key text had to be made uniform.
     """
     spec = spec or PanelSpec()
-    frame = validation.read_frame(data, spec)
-    if frame.empty:
-        raise SkillcastDataError(
-            "The input has no rows. Check the file or the filter that produced it."
-        )
-    missing = [c for c in spec.columns if c not in frame.columns]
-    if missing:
-        raise SkillcastDataError(
-            f"Missing column(s) {missing}; the input has {list(frame.columns)}. "
-            "Rename the columns or set the matching PanelSpec fields "
-            "(period, keys, target, known_exog, observed_exog)."
-        )
+    frame = reading.read_frame(data, spec)
     # columns are replaced below, never written in place, so the caller's data is safe
     frame = frame.loc[:, spec.columns].copy(deep=False)
-    key_codes = validation.validate_keys(frame, spec)
+    key_codes = keys.validate_keys(frame, spec)
     frame[spec.period] = validation.validate_periods(frame, spec)
     frame[spec.target] = validation.validate_target(frame, spec)
     for column in spec.exog:
-        frame[column] = validation.numeric(frame, column, "an exogenous driver")
+        frame[column] = validation.validate_driver(frame, column)
     rows = sort_rows(frame, spec, key_codes)
     validation.validate_duplicates(frame, spec, rows.order, rows.series_id, rows.steps)
-    validation.validate_codes(frame, spec, key_codes)
+    keys.validate_codes(frame, spec, key_codes)
     if rows.order is not None:
         frame = _reorder(frame, rows.order, rows.series_id, key_codes)
     frame, series_id, steps = validation.apply_gap_policy(
@@ -265,7 +256,7 @@ def load_panel(
 
 
 def _reorder(
-    frame: pd.DataFrame, order: np.ndarray, series_id: np.ndarray, key_codes: validation.KeyCodes
+    frame: pd.DataFrame, order: np.ndarray, series_id: np.ndarray, key_codes: keys.KeyCodes
 ) -> pd.DataFrame:
     """``frame.take(order)``, the key columns rebuilt from their codes.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -38,6 +40,19 @@ class PanelSpec:
             a CSV path, or a :class:`skillcast.taxonomy.Taxonomy`). ``None`` checks the
             columns named occupation, level and sector against the shipped tables;
             ``{}`` checks nothing.
+        max_value: the largest plausible target value in one cell, in the target's own
+            unit (default 1e9: more workers than any cell of a labour market holds).
+            Larger values are refused: they are slips (a unit, a pasted total, a corrupt
+            cell), and one of them wrecks every error metric downstream. Lower it to the
+            scale of your data for a tighter check; ``float("inf")`` switches the check off.
+        code_width: the width of codes in key columns, for data whose codes were stored
+            as numbers (``1`` for ``01``): one int for every key column, or a mapping
+            key column -> width. Integer keys are refused without it; with it, integer
+            codes and digit-only text codes shorter than the width are zero-padded, and
+            longer ones are refused.
+        encoding: the text encoding of a CSV file (e.g. ``cp1258`` for old Vietnamese
+            files). ``None`` reads UTF-8, or UTF-8/UTF-16 with a byte-order mark, and
+            refuses anything else rather than guess.
     """
 
     period: str = "period"
@@ -50,6 +65,10 @@ class PanelSpec:
     gaps: GapPolicy = "error"
     unknown_codes: UnknownCodePolicy = "error"
     taxonomies: Mapping[str, object] | None = field(default=None, hash=False, compare=False)
+    max_value: float = 1e9
+    # a mapping is not hashable: equal specs still hash equal without it
+    code_width: int | Mapping[str, int] | None = field(default=None, hash=False)
+    encoding: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("keys", "known_exog", "observed_exog"):
@@ -63,6 +82,7 @@ class PanelSpec:
         _check_choice("unknown_codes", self.unknown_codes, ("error", "warn", "keep"))
         if not self.keys:
             raise SkillcastConfigError("PanelSpec.keys is empty: name at least one key column.")
+        self._check_input_options()
         columns = self.columns
         repeated = sorted({c for c in columns if columns.count(c) > 1})
         if repeated:
@@ -70,6 +90,41 @@ class PanelSpec:
                 f"PanelSpec names column(s) {repeated} in more than one role "
                 "(period, keys, target, exogenous): give each column one role."
             )
+
+    def _check_input_options(self) -> None:
+        value = self.max_value
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise SkillcastConfigError(
+                f"PanelSpec.max_value={value!r}; give a positive number, the largest "
+                "plausible target value in one cell (float('inf') switches the check off)."
+            )
+        object.__setattr__(self, "max_value", float(value))
+        width = self.code_width
+        if isinstance(width, Mapping):
+            width = {c: _width(w) for c, w in width.items()}
+            unknown = sorted(str(c) for c in width if c not in self.keys)
+            if unknown:
+                raise SkillcastConfigError(
+                    f"PanelSpec.code_width names {unknown}, which are not key columns "
+                    f"{list(self.keys)}."
+                )
+            object.__setattr__(self, "code_width", width)
+        elif width is not None:
+            object.__setattr__(self, "code_width", _width(width))
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except (LookupError, TypeError):
+                raise SkillcastConfigError(
+                    f"PanelSpec.encoding={self.encoding!r} is not a known text encoding "
+                    "(e.g. 'utf-8', 'cp1258', 'utf-16')."
+                ) from None
+
+    def width_of(self, key: str) -> int | None:
+        """The declared code width of a key column (None: not declared)."""
+        if isinstance(self.code_width, Mapping):
+            return self.code_width.get(key)
+        return self.code_width
 
     @property
     def frequency(self) -> Frequency:
@@ -92,3 +147,12 @@ class PanelSpec:
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise SkillcastConfigError(f"PanelSpec.{name}={value!r}; choose one of {allowed}.")
+
+
+def _width(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise SkillcastConfigError(
+            f"PanelSpec.code_width has {value!r}; give a positive int (the width of every "
+            "key's codes) or a mapping key column -> int."
+        )
+    return int(value)

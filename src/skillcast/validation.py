@@ -1,4 +1,6 @@
-"""The checks :func:`skillcast.load_panel` runs, one function per rule of the contract.
+"""The checks :func:`skillcast.load_panel` runs, one function per rule of the contract:
+periods, the target, drivers, repeated rows and gaps (key columns are checked in
+:mod:`skillcast.keys`, files read in :mod:`skillcast.reading`).
 
 Each failure raises :class:`~skillcast.errors.SkillcastDataError` naming the column, the
 count of offending rows, up to five examples and what the caller can do.
@@ -6,40 +8,21 @@ count of offending rows, up to five examples and what the caller can do.
 
 from __future__ import annotations
 
-import warnings
-from os import PathLike
-from pathlib import Path
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from skillcast.errors import SkillcastConfigError, SkillcastDataError
+from skillcast.errors import SkillcastDataError
 from skillcast.periods import frequency, parse_periods
 from skillcast.spec import PanelSpec
 
-_MAX_EXAMPLES = 5
-# key columns checked against a shipped taxonomy when the spec does not say otherwise
-_DEFAULT_TAXONOMIES = {"occupation": "occupation", "level": "level", "sector": "sector"}
-
-# key column -> (each row's code, int64; the distinct key texts in sorted order)
-KeyCodes = dict[str, tuple[np.ndarray, pd.Index]]
-
-
-def read_frame(data: pd.DataFrame | str | PathLike[str], spec: PanelSpec) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data.copy(deep=False)  # columns are replaced, never written in place
-    path = Path(data)
-    if not path.exists():
-        raise SkillcastDataError(f"No such file: {path}. Pass a DataFrame, a CSV or Parquet path.")
-    key_types = {k: str for k in (*spec.keys, spec.period)}
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        return pd.read_parquet(path)
-    # codes such as "01" or "0110" lose their leading zeros if read as numbers
-    return pd.read_csv(path, dtype=key_types, keep_default_na=True)
+MAX_EXAMPLES = 5
 
 
 def _examples(frame: pd.DataFrame, mask: np.ndarray, columns: list[str]) -> str:
-    rows = frame.loc[mask, columns].head(_MAX_EXAMPLES).copy()
+    rows = frame.loc[mask, columns].head(MAX_EXAMPLES).copy()
     for column in rows.columns:
         if isinstance(rows[column].dtype, pd.PeriodDtype):  # show 2024-H1, not 2024-01
             rows[column] = frequency(rows[column].dtype.freq.freqstr.split("-")[0]).labels(
@@ -48,7 +31,7 @@ def _examples(frame: pd.DataFrame, mask: np.ndarray, columns: list[str]) -> str:
     return rows.to_string(max_colwidth=40)
 
 
-def _fail(
+def fail(
     frame: pd.DataFrame,
     mask: np.ndarray,
     column: str,
@@ -56,8 +39,9 @@ def _fail(
     remedy: str,
     columns: list[str] | None = None,
 ) -> SkillcastDataError:
+    """The error for the rows ``mask`` marks: column, count, up to five rows, remedy."""
     count = int(np.count_nonzero(mask))
-    shown = min(count, _MAX_EXAMPLES)
+    shown = min(count, MAX_EXAMPLES)
     cols = columns or list(dict.fromkeys([column, *frame.columns]))
     return SkillcastDataError(
         f"Column {column!r}: {count} row(s) {problem}. First {shown}:\n"
@@ -65,58 +49,21 @@ def _fail(
     )
 
 
-def validate_keys(frame: pd.DataFrame, spec: PanelSpec) -> KeyCodes:
-    """Reject empty keys; turn each key column into stripped text.
-
-    Returns, for each key, every row's code (int64) and the distinct stripped keys in
-    sorted order, so later steps never compare key strings row by row.
-    """
-    out: KeyCodes = {}
-    for key in spec.keys:
-        raw = frame[key]
-        empty = raw.isna().to_numpy()
-        if empty.any():
-            raise _fail(
-                frame,
-                empty,
-                key,
-                "have no key value",
-                "Fill the key or drop these rows before loading.",
-            )
-        # text and integer values map one-to-one to their text, so convert each distinct
-        # value once; others (1 == 1.0 == True in an object column) are converted per row
-        text = raw if _converts_per_value(raw.dtype) else raw.astype(str)
-        codes, uniques = pd.factorize(text)
-        stripped = pd.Series(uniques).astype(str).str.strip()
-        rank, sorted_keys = pd.factorize(stripped, sort=True)
-        codes = rank.astype(np.int64, copy=False)[codes]
-        if text.dtype == stripped.dtype and stripped.array.equals(uniques.array):
-            frame[key] = text  # already stripped text: keep the column as it is
-        else:
-            frame[key] = pd.Series(sorted_keys.take(codes), index=frame.index, name=key)
-        out[key] = (codes, sorted_keys)
-    return out
-
-
-def _converts_per_value(dtype: object) -> bool:
-    return isinstance(dtype, pd.StringDtype) or (
-        isinstance(dtype, np.dtype) and dtype.kind in "iub"
-    )
+_PERIOD_FORMS = "Write periods as 2024, 2024-H1, 2024Q3, 2024-07 or an ISO date."
 
 
 def validate_periods(frame: pd.DataFrame, spec: PanelSpec) -> pd.Series:
     freq = spec.frequency
-    parsed = parse_periods(frame[spec.period], freq)
+    try:
+        parsed = parse_periods(frame[spec.period], freq)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _periods_that_break(frame, spec) from exc
     if parsed.unparseable.any():
-        raise _fail(
-            frame,
-            parsed.unparseable,
-            spec.period,
-            "cannot be read as a period",
-            "Write periods as 2024, 2024-H1, 2024Q3, 2024-07 or an ISO date.",
+        raise fail(
+            frame, parsed.unparseable, spec.period, "cannot be read as a period", _PERIOD_FORMS
         )
     if parsed.off_grid.any():
-        raise _fail(
+        raise fail(
             frame,
             parsed.off_grid,
             spec.period,
@@ -127,12 +74,64 @@ def validate_periods(frame: pd.DataFrame, spec: PanelSpec) -> pd.Series:
     return parsed.periods
 
 
+def _periods_that_break(frame: pd.DataFrame, spec: PanelSpec) -> SkillcastDataError:
+    """The error for values that make period parsing itself fail (a year out of range,
+    a list in a cell): found by parsing one value of each (type, text) on its own."""
+    values = frame[spec.period].to_numpy(dtype=object)
+    first: dict[str, bool] = {}
+    bad = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values):
+        tag = f"{type(value).__name__}:{value}"
+        if tag not in first:
+            try:
+                parse_periods(pd.Series([value], dtype=object), spec.frequency)
+                first[tag] = False
+            except (ValueError, TypeError, OverflowError):
+                first[tag] = True
+        bad[i] = first[tag]
+    if not bad.any():
+        bad[:] = True
+    return fail(frame, bad, spec.period, "cannot be read as a period", _PERIOD_FORMS)
+
+
+# what pandas infers for an object column that needs no look at each value
+_NUMBER_LIKE = {"integer", "floating", "mixed-integer-float", "decimal", "string", "empty"}
+
+
 def numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
+    """The column as float64; text, True/False, dates and complex numbers are refused.
+
+    Booleans are not read as 1 and 0: a stray ``True`` would count as one worker.
+    """
     raw = frame[column]
+    dtype = raw.dtype
+    if isinstance(dtype, pd.CategoricalDtype | pd.SparseDtype):
+        raw = pd.Series(np.asarray(raw, dtype=object), index=raw.index, name=column)
+        dtype = raw.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise fail(frame, raw.notna().to_numpy(), column, f"are True/False ({role})", _NO_BOOLS)
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return raw.astype("float64")
+    is_object = pd.api.types.is_object_dtype(dtype)
+    if not is_object and not isinstance(dtype, pd.StringDtype):
+        raise fail(
+            frame,
+            raw.notna().to_numpy(),
+            column,
+            f"hold {dtype} values, not numbers ({role})",
+            "Pass plain numbers: dates, time spans, periods and complex numbers are "
+            "neither counts nor driver values.",
+        )
+    other = np.zeros(len(raw), dtype=bool)
+    if is_object and pd.api.types.infer_dtype(raw) not in _NUMBER_LIKE:
+        kinds = np.array([value_kind(v) for v in raw.to_numpy(dtype=object)])
+        if (kinds == "b").any():
+            raise fail(frame, kinds == "b", column, f"are True/False ({role})", _NO_BOOLS)
+        other = kinds == "o"
     values = pd.to_numeric(raw, errors="coerce")
-    bad = (values.isna() & raw.notna()).to_numpy()
+    bad = (values.isna() & raw.notna()).to_numpy() | other
     if bad.any():
-        raise _fail(
+        raise fail(
             frame,
             bad,
             column,
@@ -142,25 +141,82 @@ def numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
     return values.astype("float64")
 
 
+def value_kind(value: object) -> str:
+    """``b`` boolean, ``t`` text, ``i`` integer, ``f`` other real number, ``n`` missing,
+    ``o`` anything else (complex numbers, dates, containers)."""
+    if isinstance(value, bool | np.bool_):
+        return "b"
+    if isinstance(value, str):
+        return "t"
+    if isinstance(value, int | np.integer):
+        return "i"
+    if isinstance(value, float | np.floating | Decimal | Fraction):
+        return "f"
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "n"
+    return "o"
+
+
+_NO_BOOLS = (
+    "True/False is not read as 1/0: write the numbers the column means (e.g. "
+    "frame[column].astype(int) for a 0/1 dummy), or drop the column."
+)
+
+
 def validate_target(frame: pd.DataFrame, spec: PanelSpec) -> pd.Series:
     values = numeric(frame, spec.target, "the target")
-    infinite = np.isinf(values.to_numpy())
+    array = values.to_numpy()
+    infinite = np.isinf(array)
     if infinite.any():
-        raise _fail(
+        raise fail(
             frame,
             infinite,
             spec.target,
             "are infinite",
             "Replace infinities at the source; they are usually a division by zero.",
         )
-    negative = (values < 0).to_numpy()
+    negative = array < 0
     if negative.any():
-        raise _fail(
+        raise fail(
             frame,
             negative,
             spec.target,
             "are negative",
             "Worker counts cannot be negative: correct the reports or drop the rows.",
+        )
+    implausible = array > spec.max_value
+    if implausible.any():
+        raise fail(
+            frame,
+            implausible,
+            spec.target,
+            f"exceed PanelSpec.max_value={spec.max_value:g} (the largest plausible value "
+            "of one cell)",
+            "Such a value is almost always a slip (a unit, a decimal or thousands "
+            "separator, a total pasted into a cell): correct these rows. If the values "
+            "are real, raise PanelSpec.max_value (data.spec.max_value in the app config).",
+        )
+    return values
+
+
+def validate_driver(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A driver (exogenous column) as float64.
+
+    A missing value is allowed and stays NaN (a driver not yet published for a period;
+    the gap policy also leaves drivers missing on the rows it adds), whatever
+    ``PanelSpec.gaps`` says about the target. Negative values are allowed: growth rates,
+    balances and changes go below zero. Infinities are refused.
+    """
+    values = numeric(frame, column, "an exogenous driver")
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        raise fail(
+            frame,
+            infinite,
+            column,
+            "are infinite (an exogenous driver)",
+            "Replace infinities at the source (usually a division by zero, e.g. a growth "
+            "rate from a zero base); leave the cell empty if the value is unknown.",
         )
     return values
 
@@ -185,7 +241,7 @@ def validate_duplicates(
     if order is not None:  # back to the caller's row order, so examples come first-seen first
         dup = np.empty_like(dup_sorted)
         dup[order] = dup_sorted
-    raise _fail(
+    raise fail(
         frame,
         dup,
         spec.period,
@@ -193,57 +249,6 @@ def validate_duplicates(
         "Each series may have one row per period: sum or de-duplicate the reports first "
         "(skillcast.datasets.aggregate_reports does this for enterprise reports).",
     )
-
-
-def _resolve_taxonomies(spec: PanelSpec) -> dict[str, object]:
-    from skillcast import taxonomy  # the tables load only when a panel is checked
-
-    wanted = (
-        {k: v for k, v in _DEFAULT_TAXONOMIES.items() if k in spec.keys}
-        if spec.taxonomies is None
-        else dict(spec.taxonomies)
-    )
-    resolved: dict[str, object] = {}
-    for column, tax in wanted.items():
-        if column not in spec.keys:
-            raise SkillcastConfigError(
-                f"PanelSpec.taxonomies names {column!r}, which is not a key column "
-                f"{list(spec.keys)}."
-            )
-        if isinstance(tax, str | PathLike) and Path(tax).suffix.lower() == ".csv":
-            tax = taxonomy.load_taxonomy(tax, name=column)
-        elif isinstance(tax, str):
-            tax = taxonomy.builtin(tax)
-        resolved[column] = tax
-    return resolved
-
-
-def validate_codes(frame: pd.DataFrame, spec: PanelSpec, key_codes: KeyCodes) -> None:
-    """Check key codes against their taxonomies (``key_codes`` from :func:`validate_keys`)."""
-    if spec.unknown_codes == "keep":
-        return
-    for column, tax in _resolve_taxonomies(spec).items():
-        # a panel repeats each code over many rows: look up each distinct code once
-        row_codes, uniques = key_codes[column]
-        unknown = ~tax.is_known(pd.Series(uniques))[row_codes]  # type: ignore[attr-defined]
-        if not unknown.any():
-            continue
-        codes = sorted(pd.unique(frame.loc[unknown, column]))
-        message = (
-            f"{len(codes)} code(s) {codes[:_MAX_EXAMPLES]} unknown to the "
-            f"{tax.name} taxonomy ({tax.version})"  # type: ignore[attr-defined]
-        )
-        remedy = (
-            "Correct the codes, load your own table with skillcast.taxonomy.load_taxonomy "
-            "and pass it in PanelSpec.taxonomies, or set unknown_codes='warn' or 'keep'."
-        )
-        if spec.unknown_codes == "error":
-            raise _fail(frame, unknown, column, f"carry {message}", remedy)
-        warnings.warn(
-            f"Column {column!r}: {int(unknown.sum())} row(s) carry {message}.",
-            UserWarning,
-            stacklevel=3,
-        )
 
 
 def apply_gap_policy(
@@ -264,7 +269,7 @@ def apply_gap_policy(
     n_missing_periods = int((jump[1:][~new_series[1:]] - 1).clip(min=0).sum())
     if spec.gaps == "error":
         mask = gap_after | empty_target
-        raise _fail(
+        raise fail(
             frame,
             mask,
             spec.period,
