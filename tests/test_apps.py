@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import mlflow
@@ -26,8 +29,10 @@ from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
 from skillcast.apps import train as train_app
 from skillcast.apps.console import (
+    EXIT_BUSY,
     EXIT_CONFIG,
     EXIT_DATA,
+    EXIT_ENVIRONMENT,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_REFUSED,
@@ -41,6 +46,7 @@ from skillcast.models import AutoETS, SeasonalNaive
 from skillcast.outputs import PLANNER_COLUMNS, files
 from skillcast.promotion import Decision, decide
 from skillcast.pyfunc import labelled
+from skillcast.workspace import FileLock
 
 MODEL = "skillcast-demand"
 SMALL = ["data.max_series=30", "model=seasonal_naive", "backtest=quick", "output.horizon=2",
@@ -96,8 +102,25 @@ def base(scratch: Path) -> Path:
 def project(base: Path, scratch: Path, request: pytest.FixtureRequest) -> Path:
     """A copy of the trained project (store, forecasts); artifacts stay with the original."""
     root = scratch / request.node.name
-    shutil.copytree(base, root, ignore=shutil.ignore_patterns("mlartifacts", "outputs", "dl"))
+    shutil.copytree(
+        base, root, symlinks=True, ignore=shutil.ignore_patterns("mlartifacts", "outputs", "dl")
+    )
     return root
+
+
+def published(folder: Path) -> dict[str, bytes | str]:
+    """Every file (its bytes) and link (its target) under ``folder``, links not followed;
+    the lock file's note of its last holder left out."""
+    out: dict[str, bytes | str] = {}
+    for parent, folders, names in os.walk(folder):
+        for name in [*folders, *names]:
+            path = Path(parent) / name
+            key = str(path.relative_to(folder))
+            if path.is_symlink():
+                out[key] = os.readlink(path)
+            elif path.is_file() and name != ".lock":
+                out[key] = path.read_bytes()
+    return out
 
 
 def test_train_logs_params_metrics_artifacts_and_registers_champion(base: Path) -> None:
@@ -174,6 +197,10 @@ def test_forecast_writes_dated_and_latest_csv(base: Path) -> None:
     latest = base / "forecasts" / "latest.csv"
     dated = base / "forecasts" / "2026-H1" / "forecast.csv"
     assert latest.read_bytes() == dated.read_bytes()
+    assert os.readlink(latest) == "latest/forecast.csv"
+    (folder,) = [p for p in (base / "forecasts" / "runs").iterdir() if p.is_dir()]
+    assert os.readlink(base / "forecasts" / "latest") == f"runs/{folder.name}"
+    assert os.readlink(base / "forecasts" / "2026-H1") == f"runs/{folder.name}"
     assert latest.read_bytes().startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(latest, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert list(table.columns) == list(PLANNER_COLUMNS)
@@ -184,6 +211,13 @@ def test_forecast_writes_dated_and_latest_csv(base: Path) -> None:
     (run,) = runs(base, "forecast")
     assert run.info.status == "FINISHED"
     assert run.data.params["model_version"] == "1" and run.data.params["refit"] == "False"
+    assert folder.name.endswith(f"_2026-H1_{run.info.run_id[:8]}")
+    # every file of the run says which run wrote it, and when: the same in all of them
+    stamps = set()
+    for csv in folder.glob("*.csv"):
+        rows = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        stamps |= set(zip(rows["forecast_run_id"], rows["created_at"], strict=True))
+    assert len(stamps) == 1 and next(iter(stamps))[0] == run.info.run_id
     names = [a.path for a in client(base).list_artifacts(run.info.run_id, "forecast")]
     assert sorted(names) == ["forecast/forecast.csv", "forecast/notes.txt",
                              "forecast/openings.csv", "forecast/supply_gap.csv"]  # fmt: skip
@@ -260,21 +294,21 @@ def test_crash_after_registration_moves_no_alias_and_keeps_latest(
 
 def test_failed_forecast_write_keeps_latest_byte_identical(project: Path, monkeypatch) -> None:
     folder = project / "forecasts"
-    before = {p: p.read_bytes() for p in folder.rglob("*.csv")}
-    assert folder / "latest.csv" in before
+    before = published(folder)
+    assert before["latest.csv"] == "latest/forecast.csv"
     real = files.write_csv
 
     def flaky(table: pd.DataFrame, path: Path) -> None:
-        if Path(path).name.startswith(".latest.csv."):  # the staged copy of latest.csv
-            Path(path).write_bytes(before[folder / "latest.csv"][:20])
+        if Path(path).name == "openings.csv":  # forecast.csv is written, then the disk fills
+            Path(path).write_bytes(b"\xef\xbb\xbfperiod,reg")
             raise OSError("disk full")
         real(table, path)
 
     monkeypatch.setattr(files, "write_csv", flaky)
     assert forecast_app.run(cfg("forecast", project, *FORECAST)) == EXIT_FAILED
-    assert {p: p.read_bytes() for p in folder.rglob("*.csv")} == before
-    leftovers = [p.name for p in folder.rglob("*") if p.name.endswith(".tmp")]
-    assert leftovers == []
+    assert published(folder) == before  # no file, link or leftover changed
+    failed = runs(project, "forecast")[-1]
+    assert failed.info.status == "FAILED" and failed.data.tags["error"] == "disk full"
     failed = runs(project, "forecast")[-1]
     assert failed.info.status == "FAILED" and failed.data.tags["error"] == "disk full"
 
@@ -370,3 +404,93 @@ def test_import_skillcast_stays_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+# ------------------------------------------------------------- the environment
+def test_a_folder_in_the_way_exits_7_and_keeps_the_published_set(project: Path) -> None:
+    folder = project / "forecasts"
+    (folder / "latest_openings.csv").unlink()
+    (folder / "latest_openings.csv").mkdir()  # left there by hand
+    before = published(folder)
+    assert forecast_app.run(cfg("forecast", project, *FORECAST)) == EXIT_ENVIRONMENT
+    assert published(folder) == before
+    assert runs(project, "forecast")[-1].info.status == "FAILED"
+    (folder / "latest_openings.csv").rmdir()
+    assert forecast_app.run(cfg("forecast", project, *FORECAST)) == EXIT_OK
+    assert (folder / "latest_openings.csv").read_bytes() == (
+        folder / "latest" / "openings.csv"
+    ).read_bytes()
+
+
+def test_a_held_project_lock_exits_8_after_lock_timeout(project: Path, caplog) -> None:
+    before = published(project / "forecasts")
+    with FileLock(project / "skillcast.lock", purpose="skillcast-train"):
+        started = time.monotonic()
+        code = forecast_app.run(cfg("forecast", project, *FORECAST, "lock_timeout=0.5"))
+        waited = time.monotonic() - started
+    assert code == EXIT_BUSY and waited < 10
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert line.startswith("busy: ") and "skillcast-train" in line and "\n" not in line
+    assert published(project / "forecasts") == before
+
+
+@pytest.mark.parametrize("where", ["output.dir", "paths.root"])
+def test_an_unwritable_folder_exits_7_with_one_line(tmp_path: Path, where: str) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    args = [f"paths.root={tmp_path}", f"{where}={tmp_path / 'file' / 'inside'}"]
+    done = run_script("skillcast-forecast", *args, cwd=tmp_path)
+    assert done.returncode == EXIT_ENVIRONMENT, done.stderr
+    errors = [line for line in done.stderr.splitlines() if "environment:" in line]
+    assert len(errors) == 1 and "a file is in the way" in errors[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_store_paths_with_question_marks_and_hashes_stay_in_the_project(scratch: Path) -> None:
+    root = scratch / "odd?name#1"
+    with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
+        composed = compose("train", overrides=[f"paths.root='{root}'", *SMALL])  # quoted
+    assert composed.tracking.uri.endswith("/odd%3Fname%231/mlflow.db")
+    assert train_app.run(composed) == EXIT_OK
+    assert (root / "mlflow.db").is_file()
+    assert sorted(p.name for p in scratch.iterdir() if p.name.startswith("odd")) == [root.name]
+
+
+def test_a_silent_tracking_server_fails_within_the_timeout(tmp_path: Path, monkeypatch, caplog):
+    for name in ("MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES"):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)  # accepts connections, never answers
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True).start()
+    uri = f"http://127.0.0.1:{server.getsockname()[1]}"
+    overrides = [*FORECAST, "tracking=server", f"tracking.uri={uri}", "tracking.timeout=2"]
+    started = time.monotonic()
+    code = forecast_app.run(cfg("forecast", tmp_path, *overrides))
+    took = time.monotonic() - started
+    server.close()
+    assert code == EXIT_ENVIRONMENT and took < 20
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert "is unavailable (no answer within 2 s)" in line and "tracking.timeout" in line
+
+
+def test_csv_tables_logged_to_mlflow_follow_the_planner_rules(base: Path) -> None:
+    logged = list((base / "mlartifacts").rglob("backtest/*.csv"))
+    assert {p.name for p in logged} >= {"backtest.csv", "metrics_overall.csv"}
+    for path in logged:
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_mlflow_telemetry_is_off_wherever_skillcast_imports_mlflow() -> None:
+    ci = ("PYTEST_CURRENT_TEST", "CI", "GITHUB_ACTIONS", "MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK")
+    env = {k: v for k, v in os.environ.items() if k not in ci}
+    code = (
+        "import os, skillcast.tracking\n"
+        "from mlflow.telemetry import get_telemetry_client\n"
+        "print(os.environ['MLFLOW_DISABLE_TELEMETRY'], get_telemetry_client())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["true", "None"]

@@ -7,6 +7,7 @@ that change the project work on a copy of it (see ``test_apps.py`` for the regis
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -83,8 +84,18 @@ def numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column].replace("", np.nan)).to_numpy(dtype=float)
 
 
-def snapshot(folder: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+def snapshot(folder: Path) -> dict[Path, bytes | str]:
+    """Every file (its bytes) and link (its target) under ``folder``, links not followed;
+    the lock file's note of its last holder left out."""
+    out: dict[Path, bytes | str] = {}
+    for parent, folders, names in os.walk(folder):
+        for name in [*folders, *names]:
+            path = Path(parent) / name
+            if path.is_symlink():
+                out[path] = os.readlink(path)
+            elif path.is_file() and name != ".lock":
+                out[path] = path.read_bytes()
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +124,9 @@ def panel(base: Path) -> Panel:
 @pytest.fixture
 def project(base: Path, scratch: Path, request: pytest.FixtureRequest) -> Path:
     root = scratch / re.sub(r"\W", "_", request.node.name)  # Hydra overrides reject "["
-    shutil.copytree(base, root, ignore=shutil.ignore_patterns("mlartifacts", "outputs"))
+    shutil.copytree(
+        base, root, symlinks=True, ignore=shutil.ignore_patterns("mlartifacts", "outputs")
+    )
     return root
 
 
@@ -261,7 +274,7 @@ def test_crash_while_writing_openings_keeps_every_latest_file(project: Path, mon
     real = files.write_csv
 
     def flaky(table: pd.DataFrame, path: Path) -> None:
-        if Path(path).name.startswith(".latest_openings.csv."):
+        if Path(path).name == "openings.csv":
             Path(path).write_bytes(b"\xef\xbb\xbfperiod,reg")  # half a file, then the disk fills
             raise OSError("disk full")
         real(table, path)
@@ -273,7 +286,7 @@ def test_crash_while_writing_openings_keeps_every_latest_file(project: Path, mon
     assert failed.info.status == "FAILED" and failed.data.tags["error"] == "disk full"
 
 
-def test_failure_after_the_dated_files_keeps_latest_files(project: Path, monkeypatch) -> None:
+def test_failure_after_every_file_is_written_keeps_latest_files(project: Path, monkeypatch) -> None:
     folder = project / "forecasts"
     before = {name: (folder / name).read_bytes() for name in LATEST}
 
@@ -284,11 +297,11 @@ def test_failure_after_the_dated_files_keeps_latest_files(project: Path, monkeyp
     assert forecast_app.run(cfg("forecast", project, *FORECAST)) == EXIT_FAILED
     assert {name: (folder / name).read_bytes() for name in LATEST} == before
     assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+    assert len([p for p in (folder / "runs").iterdir() if p.is_dir()]) == 1  # none added
 
 
 def test_forecast_without_supply_drops_the_gap_and_its_latest_copy(project: Path) -> None:
     folder = project / "forecasts"
-    shutil.rmtree(folder / "2026-H1")
     overrides = [*FORECAST, "demand.supply=null"]
     assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_OK
     assert sorted(p.name for p in (folder / "2026-H1").iterdir()) == sorted(NAMES[:3])
@@ -541,6 +554,21 @@ def test_a_plan_without_a_driver_fails_cleanly(project: Path, tmp_path: Path) ->
     overrides = (*FORECAST, "scenarios=sample", f"data.future_exog={plan}")
     assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_DATA
     assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b"", "empty"), ("period,plan\n2026-H1,1.250\n".encode("utf-16-le"), "encoding")],
+)
+def test_an_unreadable_plan_file_is_bad_data(project: Path, tmp_path: Path, content, says, caplog):
+    plan = tmp_path / "plan.csv"
+    plan.write_bytes(content)
+    folder = project / "forecasts"
+    before = snapshot(folder)
+    overrides = (*FORECAST, "scenarios=sample", f"data.future_exog={plan}")
+    assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_DATA
+    assert snapshot(folder) == before
+    assert "data.future_exog" in caplog.text and says in caplog.text
 
 
 def test_model_method_says_when_the_model_ignores_drivers(project: Path) -> None:

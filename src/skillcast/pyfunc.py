@@ -1,9 +1,11 @@
-"""The MLflow pyfunc model of a skillcast forecaster, logged as "models from code".
+"""The MLflow pyfunc flavor of a skillcast forecaster: a loader module of the installed package.
 
-MLflow stores this file with the model and runs it on load; nothing is pickled. The
-fitted forecaster is an artifact directory written by
-:func:`skillcast.persistence.save_forecaster` (JSON, npz, Parquet, LightGBM text), read
-back in :meth:`SkillcastForecastModel.load_context`.
+A model version is logged with ``loader_module="skillcast.pyfunc"`` and the fitted
+forecaster as its data: the directory written by
+:func:`skillcast.persistence.save_forecaster` (JSON, npz, Parquet, LightGBM text). No
+code file is stored with the model: ``mlflow.pyfunc.load_model`` imports this module
+from the environment and calls :func:`_load_pyfunc` on the data directory, so loading
+runs the installed skillcast, never code kept in the artifact store.
 
 Request frame: a column ``horizon`` (periods to forecast, the same on every row) and,
 for models using known-in-advance drivers, optional rows of future driver values
@@ -11,34 +13,40 @@ for models using known-in-advance drivers, optional rows of future driver values
 (key columns, ``period`` label such as ``2026-H1``, ``step``, ``mean``,
 ``lower_<l>``/``upper_<l>``).
 
-Only MLflow imports this module; ``import skillcast`` never does.
+Neither this module nor ``import skillcast`` imports MLflow.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.pyfunc import PythonModel
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.forecast import Forecast
 from skillcast.periods import parse_periods
+from skillcast.persistence import load_forecaster
 
 
-class SkillcastForecastModel(PythonModel):
+class SkillcastForecastModel:
     """Serve a saved forecaster: ``predict(frame with horizon) -> forecast frame``."""
 
-    forecaster: Any = None
+    def __init__(self, forecaster: Any) -> None:
+        self.forecaster = forecaster
 
-    def load_context(self, context: Any) -> None:
-        from skillcast.persistence import load_forecaster
+    @property
+    def python_model(self) -> SkillcastForecastModel:
+        # what PyFuncModel.unwrap_python_model() returns: callers written for the
+        # models-from-code versions reach the forecaster as .unwrap_python_model().forecaster
+        return self
 
-        self.forecaster = load_forecaster(context.artifacts["forecaster"])
+    def get_raw_model(self) -> Any:
+        """The forecaster (``PyFuncModel.get_raw_model()``)."""
+        return self.forecaster
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+    def predict(self, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         request = pd.DataFrame(model_input)
         if "horizon" not in request.columns or request["horizon"].isna().all():
             raise SkillcastConfigError("The request needs a column 'horizon' (periods ahead).")
@@ -47,6 +55,11 @@ class SkillcastForecastModel(PythonModel):
             raise SkillcastConfigError(f"One horizon per request, got {sorted(horizons)}.")
         forecast = self.forecaster.predict(int(horizons[0]), exog=future_exog(self, request))
         return labelled(forecast)
+
+
+def _load_pyfunc(data_path: str | os.PathLike[str], model_config: Any = None) -> Any:
+    """MLflow's loader-module entry point: the model served from a saved forecaster."""
+    return SkillcastForecastModel(load_forecaster(data_path))
 
 
 def future_exog(model: SkillcastForecastModel, request: pd.DataFrame) -> pd.DataFrame | None:
@@ -77,6 +90,3 @@ def labelled(forecast: Forecast) -> pd.DataFrame:
     for key in forecast.spec.keys:
         frame[key] = frame[key].astype(str)
     return frame
-
-
-mlflow.models.set_model(SkillcastForecastModel())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hydra.errors import InstantiationException
@@ -12,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from skillcast.errors import SkillcastConfigError
+from skillcast.workspace import FileLock, ensure_writable
 
 if TYPE_CHECKING:
     from skillcast.tracking import Tracker
@@ -29,14 +32,40 @@ class TrackingSettings:
     experiment: str = "skillcast"
     registered_model: str = "skillcast-demand"
     artifact_location: str | None = None  # used when the experiment is created
+    # a tracking server: seconds to wait for an answer (the first request gets no retry,
+    # so an unreachable server fails within this), and retries of later requests
+    timeout: float = 30.0
+    retries: int = 2
 
     def connect(self) -> Tracker:
         """Point MLflow at the store and get (or create) the experiment."""
         from skillcast import tracking
 
         return tracking.connect(
-            self.uri, self.experiment, self.registered_model, self.artifact_location
+            self.uri,
+            self.experiment,
+            self.registered_model,
+            self.artifact_location,
+            timeout=self.timeout,
+            retries=self.retries,
         )
+
+
+def locked(
+    cfg: DictConfig, step: Callable[[], int], purpose: str, folders: Iterable[str] = ()
+) -> int:
+    """Run ``step`` holding the project's lock (``paths.lock``), so that the runs of one
+    project (train, forecast, their first use of the store) never overlap.
+
+    The config is checked first (a bad one fails at once, not after the wait); then the
+    folders named by the config keys ``folders`` (``output.dir``) must be writable.
+    ``purpose`` (the app) is written into the lock file for whoever waits.
+    """
+    check_config(cfg)
+    with FileLock(Path(cfg.paths.lock), float(cfg.lock_timeout), purpose):
+        for key in folders:
+            ensure_writable(str(OmegaConf.select(cfg, key)), key)
+        return step()
 
 
 def check_config(cfg: DictConfig) -> dict[str, Any]:

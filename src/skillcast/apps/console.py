@@ -8,12 +8,19 @@ Exit codes (also in the README's retraining section):
 * ``3`` promotion refused: the new version scored no better than the champion and was
   aliased ``challenger``;
 * ``4`` bad data (the panel breaks the data contract);
-* ``5`` the run failed for another reason (marked FAILED in MLflow, error recorded).
+* ``5`` the run failed for another reason (marked FAILED in MLflow, error recorded);
+* ``6`` model refused: a file of the registered model version was changed, added or
+  removed in the artifact store after registration (nothing of it was loaded or run);
+* ``7`` environment: a folder cannot be written (read-only, a file in the way), the
+  tracking server did not answer within ``tracking.timeout``, the disk is full;
+* ``8`` busy: another run held the project's lock for longer than ``lock_timeout``.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -22,12 +29,19 @@ from omegaconf.errors import OmegaConfBaseException
 
 from skillcast.apps import schema
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
+from skillcast.persistence import ModelIntegrityError
+from skillcast.workspace import WorkspaceBusy, WorkspaceError
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_REFUSED = 3
 EXIT_DATA = 4
 EXIT_FAILED = 5
+EXIT_MODIFIED = 6
+EXIT_ENVIRONMENT = 7
+EXIT_BUSY = 8
+# errors of the machine, not of skillcast, the data or the config
+_ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 log = logging.getLogger("skillcast")
 
@@ -36,8 +50,16 @@ def exit_code(exc: BaseException) -> int:
     """The exit code an error maps to."""
     if isinstance(exc, SkillcastDataError):
         return EXIT_DATA
+    if isinstance(exc, ModelIntegrityError):
+        return EXIT_MODIFIED
     if isinstance(exc, SkillcastConfigError | HydraException | OmegaConfBaseException):
         return EXIT_CONFIG
+    if isinstance(exc, WorkspaceBusy):
+        return EXIT_BUSY
+    if isinstance(exc, WorkspaceError | ConnectionError) or (
+        isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS
+    ):
+        return EXIT_ENVIRONMENT
     return EXIT_FAILED
 
 
@@ -56,6 +78,16 @@ def guarded(step: Callable[[], int]) -> int:
         kind = "bad data" if isinstance(exc, SkillcastDataError) else "bad config"
         report(f"{kind}: {exc}", logging.ERROR)
         return exit_code(exc)
+    except ModelIntegrityError as exc:
+        report(f"model refused: {exc}", logging.ERROR)
+        return EXIT_MODIFIED
+    except OSError as exc:
+        code = exit_code(exc)
+        if code == EXIT_FAILED:
+            log.exception("the run failed")
+        else:
+            report(f"{'busy' if code == EXIT_BUSY else 'environment'}: {exc}", logging.ERROR)
+        return code
     except Exception:
         log.exception("the run failed")
         return EXIT_FAILED
@@ -63,7 +95,7 @@ def guarded(step: Callable[[], int]) -> int:
 
 def combined_exit(codes: list[int]) -> int:
     """One exit code for the jobs of a process: a single job's own code; for a multirun,
-    the highest failure code (2, 4, 5), refusals (3) counting as success."""
+    the highest failure code (2, 4, 5, 6, 7, 8), refusals (3) counting as success."""
     if len(codes) <= 1:
         return codes[0] if codes else EXIT_OK
     failures = [c for c in codes if c not in (EXIT_OK, EXIT_REFUSED)]
@@ -76,6 +108,8 @@ def console_main(hydra_main: Callable[[], None], codes: list[int]) -> None:
     ``hydra_main`` appends each job's exit code to ``codes``. Hydra itself exits 1 on a
     config it cannot compose; that is a bad config here (2).
     """
+    # before anything imports mlflow, which reads it once, at import
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     schema.register()
     codes.clear()
     try:

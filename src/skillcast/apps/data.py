@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 from omegaconf import DictConfig
 
 from skillcast.apps.config import build
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.panel import Panel, load_panel
+from skillcast.reading import read_table
 
 
 def load_data(data: DictConfig) -> Panel:
@@ -45,14 +44,10 @@ def load_future_exog(data: DictConfig, panel: Panel) -> pd.DataFrame | None:
     if isinstance(source, DictConfig):
         frame = build(source)
     else:
-        path = Path(str(source))
-        if not path.is_file():
-            raise SkillcastDataError(f"data.future_exog: no such file {path}.")
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-        else:
-            text = {c: str for c in (*panel.spec.keys, panel.spec.period)}
-            frame = pd.read_csv(path, dtype=text)
+        try:
+            frame = read_table(str(source), panel.spec)
+        except SkillcastDataError as exc:
+            raise SkillcastDataError(f"data.future_exog: {exc}") from exc
     if not isinstance(frame, pd.DataFrame):
         raise SkillcastConfigError(
             f"data.future_exog built a {type(frame).__name__}, not a DataFrame."

@@ -1,9 +1,11 @@
 """``skillcast-forecast``: forecast the next periods with a registered model.
 
 Loads ``models:/<name>@champion`` (or ``model_ref=<version>``, ``model_ref=<alias>``,
-or ``model_ref=runs:/<run_id>/model``) through ``mlflow.pyfunc.load_model``, forecasts
-``output.horizon`` periods after the last period of the latest data, and writes to
-``<output.dir>/<first forecast period>/``:
+or ``model_ref=runs:/<run_id>/model``) with :func:`skillcast.tracking.load_model` (every
+file checked against the SHA-256 digests recorded at registration, the forecaster rebuilt
+by the installed skillcast), forecasts ``output.horizon`` periods after the last period
+of the latest data, and writes into a new run folder
+``<output.dir>/runs/<UTC stamp>_<first forecast period>_<forecast run id>/``:
 
 * ``forecast.csv``: the planner CSV, one row per bottom series and period (reconciled
   when the model reconciles);
@@ -15,14 +17,16 @@ or ``model_ref=runs:/<run_id>/model``) through ``mlflow.pyfunc.load_model``, for
   them (the ``scenarios`` group, when it names scenarios; see
   :mod:`skillcast.apps.scenario_outputs`).
 
-Each has a copy in ``<output.dir>``: ``<output.latest>`` (``latest.csv``) for the
-forecast and ``latest_<name>.csv`` for the others (``latest_all_levels.csv``,
-``latest_openings.csv``, ``latest_supply_gap.csv``, ``latest_scenarios.csv``, ...).
-All files are written to temporary files first and renamed only when every one is
-written, the dated files first and ``latest.csv`` last, so a failed run leaves every
-``latest*`` file as it was. A ``latest_<name>.csv`` this run does not produce is removed
-once the new files are in place, so the latest files always come from one run. The files
-are logged to an MLflow run of kind ``forecast``.
+Every row of every file carries the same ``forecast_run_id`` (the MLflow run of kind
+``forecast`` the files are logged to) and ``created_at``. Once all are written and
+logged, the folder is published as one set (:class:`skillcast.outputs.FileSet`): the
+link ``<output.dir>/latest`` is swapped to it in one rename, and the fixed links
+``<output.latest>`` (``latest.csv -> latest/forecast.csv``) and ``latest_<name>.csv``
+for the others (``latest_all_levels.csv``, ``latest_openings.csv``,
+``latest_supply_gap.csv``, ``latest_scenarios.csv``, ...) show the new set from that
+instant; ``<output.dir>/<first forecast period>`` links to it too. A run that fails,
+or is killed, before that swap leaves the published set as it was; a
+``latest_<name>.csv`` the new set lacks is gone with the swap.
 
 When the latest data differs from the data the model was trained on (its
 ``data_fingerprint`` tag), ``refit=auto`` (the default) refits the model's configuration
@@ -33,6 +37,7 @@ When the latest data differs from the data the model was trained on (its
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +46,7 @@ import pandas as pd
 from omegaconf import DictConfig
 from sklearn.base import clone
 
-from skillcast.apps.config import build, check_config
+from skillcast.apps.config import build, check_config, locked
 from skillcast.apps.console import EXIT_OK, console_main, guarded, report
 from skillcast.apps.data import load_data, load_future_exog
 from skillcast.apps.scenario_outputs import (
@@ -55,10 +60,11 @@ from skillcast.errors import SkillcastConfigError
 from skillcast.lineage import fingerprint, flatten, labelled_frame
 from skillcast.models.base import Forecaster
 from skillcast.outputs import (
-    CsvBatch,
+    FileSet,
     all_levels_frame,
     openings_frame,
     planner_frame,
+    run_folder_name,
     supply_gap_frame,
 )
 from skillcast.outputs.scenario_tables import drivers_frame, elasticities_frame, scenario_frame
@@ -82,7 +88,9 @@ _CODES: list[int] = []
 
 def run(cfg: DictConfig) -> int:
     """Run one forecast job on a composed config; return its exit code."""
-    return guarded(lambda: _forecast(cfg))
+    return guarded(
+        lambda: locked(cfg, lambda: _forecast(cfg), "skillcast-forecast", ["output.dir"])
+    )
 
 
 def _forecast(cfg: DictConfig) -> int:
@@ -91,6 +99,7 @@ def _forecast(cfg: DictConfig) -> int:
         raise SkillcastConfigError(f"refit={cfg.refit!r}; choose one of {REFIT_CHOICES}.")
     if int(cfg.output.horizon) < 1:
         raise SkillcastConfigError(f"output.horizon must be >= 1, got {cfg.output.horizon}.")
+    current_name(str(cfg.output.latest))
     panel = load_data(cfg.data)
     fp = fingerprint(panel)
 
@@ -123,9 +132,12 @@ def _forecast(cfg: DictConfig) -> int:
         if refit:
             report(f"The data changed since model {label} was trained: refitting its config.")
             forecaster = clone(forecaster).fit(panel)
+        created_at = datetime.now(UTC).replace(microsecond=0)
         stamp = {
             "model_version": version.version if version is not None else "",
             "run_id": model_run_id or "",
+            "created_at": created_at,
+            "forecast_run_id": active.info.run_id,
         }
         future = load_future_exog(cfg.data, panel)
         tables, first, notes = forecast_tables(forecaster, panel, cfg, future, stamp)
@@ -137,14 +149,17 @@ def _forecast(cfg: DictConfig) -> int:
             tracker.log_metrics(totals)
             for name, total in totals.items():
                 report(f"{name}: {total:,.0f}")
-        written = write_tables(tables, Path(cfg.output.dir), first, str(cfg.output.latest), tracker)
-        tracker.client.set_tag(active.info.run_id, "forecast_csv", str(written[0]))
-    table = tables[FORECAST_FILE]
-    dated, latest = written[0], Path(cfg.output.dir) / str(cfg.output.latest)
-    report(f"Forecast of {len(table)} rows from model {label}: {dated}")
-    for path in written[1:]:
-        report(f"Also written: {path}")
-    report(f"Latest forecast: {latest}")
+        out_dir, latest = Path(cfg.output.dir), str(cfg.output.latest)
+        folder = write_tables(
+            tables, out_dir, first, latest, tracker,
+            run_folder_name(created_at, first, active.info.run_id),
+            keep=int(cfg.output.keep_runs), lock_timeout=float(cfg.lock_timeout),
+        )  # fmt: skip
+        tracker.client.set_tag(active.info.run_id, "forecast_csv", str(folder / FORECAST_FILE))
+    report(f"Forecast of {len(tables[FORECAST_FILE])} rows from model {label}: {folder}")
+    for name in tables:
+        report(f"Written: {folder / name}")
+    report(f"Published as {out_dir / current_name(latest)}; latest forecast: {out_dir / latest}")
     return EXIT_OK
 
 
@@ -228,28 +243,44 @@ def latest_name(file: str, latest: str) -> str:
     return f"{stem}_{EXTRA_FILES[file]}.{ext}" if dot else f"{latest}_{EXTRA_FILES[file]}"
 
 
-def write_tables(
-    tables: dict[str, pd.DataFrame], out_dir: Path, first: str, latest: str, tracker: Any
-) -> list[Path]:
-    """Write every table to ``<out_dir>/<first>/`` and its latest copy, as one batch.
+def current_name(latest: str) -> str:
+    """The link to the current set: the stem of ``output.latest`` (``latest.csv`` ->
+    ``latest``)."""
+    stem, dot, _ = latest.rpartition(".")
+    if not (dot and stem) or "/" in latest or latest.startswith("."):
+        raise SkillcastConfigError(
+            f"output.latest={latest!r}: give a file name with an extension, e.g. latest.csv."
+        )
+    return stem
 
-    All files are staged first; the dated files are renamed into place and logged, then
-    the latest copies (``latest.csv`` last). A ``latest_*`` file of a table not produced
-    this time is removed at the end. Returns the dated paths, forecast first.
+
+def write_tables(
+    tables: dict[str, pd.DataFrame],
+    out_dir: Path,
+    first: str,
+    latest: str,
+    tracker: Any,
+    run_name: str,
+    *,
+    keep: int = 10,
+    lock_timeout: float = 600.0,
+) -> Path:
+    """Write every table into the run folder ``<out_dir>/runs/<run_name>/``, log each to
+    the tracker, then publish the folder as the current set; return the folder.
+
+    Published: ``<out_dir>/<current_name(latest)>`` links to the folder (the one step a
+    reader sees), ``latest.csv`` and ``latest_<name>.csv`` link into it (those of tables
+    not produced are removed), ``<out_dir>/<first>`` too. A failure before the end changes
+    none of them. ``keep`` run folders no link points at are kept.
     """
-    dated = {name: out_dir / first / name for name in tables}
-    newest = {name: out_dir / latest_name(name, latest) for name in tables}
-    with CsvBatch() as batch:
+    links = {latest_name(name, latest): name for name in (FORECAST_FILE, *EXTRA_FILES)}
+    current = current_name(latest)
+    with FileSet(out_dir, run_name, current=current, keep=keep, lock_timeout=lock_timeout) as run:
         for name, table in tables.items():
-            batch.add(table, dated[name])
-            batch.add(table, newest[name])
-        batch.commit(dated.values())
-        for path in dated.values():
+            run.add(name, table)
+        for path in run.files.values():
             tracker.log_file(path, "forecast")
-        batch.commit([newest[n] for n in reversed(list(tables))])
-    for name in EXTRA_FILES.keys() - tables.keys():
-        (out_dir / latest_name(name, latest)).unlink(missing_ok=True)
-    return list(dated.values())
+        return run.publish(links, label=first)
 
 
 def _run_of(uri: str) -> str | None:
@@ -265,7 +296,8 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    """Console script ``skillcast-forecast``: exit 0 ok, 2 bad config, 4 bad data, 5 failed."""
+    """Console script ``skillcast-forecast``: exit 0 ok, 2 bad config, 4 bad data, 5 failed,
+    6 model modified after registration."""
     console_main(_hydra_main, _CODES)
 
 

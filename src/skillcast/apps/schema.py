@@ -13,7 +13,8 @@ option whose class cannot be imported gets an open schema holding only its
 every shipped option.
 
 Importing this module registers the schemas and the resolvers ``skillcast.cwd`` (the
-working directory) and ``skillcast.season_length`` (periods per year of a frequency).
+working directory), ``skillcast.sqlite_uri`` (the URI of an SQLite file, quoted) and
+``skillcast.season_length`` (periods per year of a frequency).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field, make_dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Union
+from urllib.parse import quote
 
 import yaml
 from hydra.core.config_store import ConfigStore
@@ -52,6 +54,8 @@ class PathsConf:
     forecasts: str = "${paths.root}/forecasts"
     outputs: str = "${paths.root}/outputs"  # Hydra's job logs and resolved configs
     multirun: str = "${paths.root}/multirun"  # the same for sweeps, one folder per job
+    # held by a train or forecast run: runs of one project wait for each other
+    lock: str = "${paths.root}/skillcast.lock"
 
 
 @dataclass
@@ -68,6 +72,10 @@ class SpecConf:
     observed_exog: list[str] = field(default_factory=list)
     gaps: str = "error"
     unknown_codes: str = "error"
+    max_value: float = 1e9  # largest plausible target value in one cell
+    # key column -> code width (or one int for every key): zero-pads integer codes
+    code_width: Any = None
+    encoding: str | None = None  # CSV text encoding, e.g. cp1258; null: UTF-8 (or a BOM's)
 
 
 @dataclass
@@ -134,7 +142,8 @@ class ScenariosConf:
 class OutputConf:
     dir: str = "${paths.forecasts}"
     horizon: int = 4  # periods forecast after the last period of the data
-    latest: str = "latest.csv"
+    latest: str = "latest.csv"  # its stem names the link to the current set (latest/)
+    keep_runs: int = 10  # run folders kept in <dir>/runs/ besides those linked
 
 
 @dataclass
@@ -157,6 +166,7 @@ class TrainConfig:
     register: bool = True  # register a model version and run the promotion gate
     force: bool = False  # retrain although a version exists for this data and config
     seed: int = 0
+    lock_timeout: float = 600.0  # seconds to wait for another run of this project
 
 
 @dataclass
@@ -172,6 +182,7 @@ class ForecastConfig:
     model_ref: str = "champion"
     refit: str = "auto"  # auto: refit the model's configuration when the data changed
     seed: int = 0
+    lock_timeout: float = 600.0  # seconds to wait for another run of this project
 
 
 # ------------------------------------------------------------ generated schemas
@@ -283,10 +294,17 @@ def _cwd() -> str:
     return str(Path.cwd().resolve())
 
 
+def _sqlite_uri(path: str) -> str:
+    # quoted: a "?" or "#" in a folder name would otherwise end the database path
+    return "sqlite:///" + quote(Path(path).resolve().as_posix(), safe="/")
+
+
 def register() -> None:
     """Register resolvers and every schema in Hydra's ConfigStore (idempotent)."""
     if not OmegaConf.has_resolver("skillcast.cwd"):
         OmegaConf.register_new_resolver("skillcast.cwd", _cwd)
+    if not OmegaConf.has_resolver("skillcast.sqlite_uri"):
+        OmegaConf.register_new_resolver("skillcast.sqlite_uri", _sqlite_uri)
     if not OmegaConf.has_resolver("skillcast.season_length"):
         OmegaConf.register_new_resolver("skillcast.season_length", _season_length)
     cs = ConfigStore.instance()

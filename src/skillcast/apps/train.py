@@ -16,7 +16,9 @@ One run of the retraining cycle:
    :mod:`skillcast.promotion`), otherwise alias it ``challenger`` and exit 3.
 
 A failure after the run started marks the run FAILED with the error recorded and moves
-no alias (exit 5, or 4/2 for data/config errors found late).
+no alias (exit 5, or 4/2 for data/config errors found late). Steps 2-5 hold the project's
+lock (``paths.lock``): a train or forecast of the same project started meanwhile waits
+(at most ``lock_timeout`` seconds, then exit 8).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
-from skillcast.apps.config import build, check_config
+from skillcast.apps.config import build, check_config, locked
 from skillcast.apps.console import EXIT_OK, EXIT_REFUSED, console_main, guarded, report
 from skillcast.apps.data import load_data, load_future_exog
 from skillcast.backtest import BacktestResult, backtest
@@ -66,7 +68,7 @@ def run(cfg: DictConfig, sweep_key: str | None = None) -> int:
     ``sweep_key`` (the multirun's sweep directory) nests the MLflow run under the sweep's
     parent run.
     """
-    return guarded(lambda: _train(cfg, sweep_key))
+    return guarded(lambda: locked(cfg, lambda: _train(cfg, sweep_key), "skillcast-train"))
 
 
 def _train(cfg: DictConfig, sweep_key: str | None) -> int:

@@ -6,11 +6,12 @@ Tables: :func:`planner_frame` (``forecast.csv``, one row per bottom series and p
 (``supply_gap.csv``). Files are UTF-8 with a byte-order mark so Excel shows Vietnamese
 diacritics; text cells that a spreadsheet would read as a formula are prefixed with a
 single quote; writes are atomic: one file with :func:`write_planner_csv`, several as one
-with :class:`CsvBatch`.
+with :class:`CsvBatch`, and the files of a run as one published set with :class:`FileSet`
+(a folder per run; one symlink swap makes it current).
 
 Modules: ``forecast_tables`` (forecast.csv, forecast_all_levels.csv), ``demand_tables``
-(openings.csv, supply_gap.csv) and ``files`` (encoding, formula neutralising, atomic
-writes).
+(openings.csv, supply_gap.csv), ``files`` (encoding, formula neutralising, atomic
+writes) and ``publish`` (run folders, the current set and its by-name links).
 """
 
 from skillcast.outputs import files
@@ -35,6 +36,7 @@ from skillcast.outputs.forecast_tables import (
     planner_frame,
     rounded_bounds,
 )
+from skillcast.outputs.publish import FileSet, run_folder_name
 
 __all__ = [
     "ALL_LEVELS_COLUMNS",
@@ -43,6 +45,7 @@ __all__ = [
     "PLANNER_COLUMNS",
     "SUPPLY_GAP_COLUMNS",
     "CsvBatch",
+    "FileSet",
     "all_levels_frame",
     "atomic_write",
     "files",
@@ -50,6 +53,7 @@ __all__ = [
     "openings_frame",
     "planner_frame",
     "rounded_bounds",
+    "run_folder_name",
     "supply_gap_frame",
     "write_csv",
     "write_planner_csv",

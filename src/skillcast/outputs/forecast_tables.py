@@ -6,7 +6,7 @@ Columns of ``forecast.csv``, in this order (:data:`PLANNER_COLUMNS`):
 ``sector_name_en``, ``occupation``, ``occupation_name_vi``, ``occupation_name_en``,
 ``level``, ``level_name_vi``, ``level_name_en``, ``forecast``, ``lower_80``, ``upper_80``,
 ``lower_95``, ``upper_95`` (whole workers), ``model_version``, ``run_id``, ``created_at``
-(UTC, ISO 8601). ``forecast_all_levels.csv`` (:data:`ALL_LEVELS_COLUMNS`) adds
+(UTC, ISO 8601), ``forecast_run_id``. ``forecast_all_levels.csv`` (:data:`ALL_LEVELS_COLUMNS`) adds
 ``aggregation`` after ``period``.
 
 A key the panel does not have (the sample has no region) and a name the classification
@@ -57,8 +57,11 @@ PLANNER_COLUMNS: tuple[str, ...] = (
     "model_version",
     "run_id",
     "created_at",
+    "forecast_run_id",
 )
-STAMP_COLUMNS = ("model_version", "run_id", "created_at")
+#: Who wrote a row: the model version and the run that trained it, when the file was
+#: written and the run that wrote it (the same in every file of one forecast run).
+STAMP_COLUMNS = ("model_version", "run_id", "created_at", "forecast_run_id")
 #: ``forecast_all_levels.csv``: the planner columns with ``aggregation`` after ``period``.
 ALL_LEVELS_COLUMNS: tuple[str, ...] = ("period", "aggregation", *PLANNER_COLUMNS[1:])
 ALL_CODE = "*"  # an aggregated-out key in forecast_all_levels.csv
@@ -71,6 +74,7 @@ def planner_frame(
     model_version: str | int = "",
     run_id: str = "",
     created_at: datetime | None = None,
+    forecast_run_id: str = "",
 ) -> pd.DataFrame:
     """The planner table of ``forecast``: one row per series and period, columns as above.
 
@@ -83,7 +87,7 @@ def planner_frame(
     out = labelled_keys(src, forecast.spec.frequency)
     for column, values in rounded_bounds(src).items():
         out[column] = values
-    stamp(out, model_version, run_id, created_at)
+    stamp(out, model_version, run_id, created_at, forecast_run_id)
     return out.loc[:, list(PLANNER_COLUMNS)]
 
 
@@ -114,13 +118,19 @@ def labelled_keys(
 
 
 def stamp(
-    out: pd.DataFrame, model_version: str | int | None, run_id: str, created_at: datetime | None
+    out: pd.DataFrame,
+    model_version: str | int | None,
+    run_id: str,
+    created_at: datetime | None,
+    forecast_run_id: str = "",
 ) -> None:
-    """In place: the ``model_version``, ``run_id`` and ``created_at`` (UTC) columns."""
+    """In place: the ``model_version``, ``run_id``, ``created_at`` (UTC) and
+    ``forecast_run_id`` columns. Files of one run share one ``created_at``: pass it."""
     out["model_version"] = "" if model_version is None else str(model_version)
     out["run_id"] = run_id or ""
     when = created_at or datetime.now(UTC)
     out["created_at"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out["forecast_run_id"] = forecast_run_id or ""
 
 
 def rounded_bounds(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -174,6 +184,7 @@ def all_levels_frame(
     model_version: str | int = "",
     run_id: str = "",
     created_at: datetime | None = None,
+    forecast_run_id: str = "",
 ) -> pd.DataFrame:
     """The planner table of every node of a reconciled forecast (:data:`ALL_LEVELS_COLUMNS`).
 
@@ -197,5 +208,5 @@ def all_levels_frame(
     out.insert(1, "aggregation", frame["aggregation"].astype(str).to_numpy(dtype=object))
     for column, values in rounded_bounds(frame).items():
         out[column] = values
-    stamp(out, model_version, run_id, created_at)
+    stamp(out, model_version, run_id, created_at, forecast_run_id)
     return out.loc[:, list(ALL_LEVELS_COLUMNS)]

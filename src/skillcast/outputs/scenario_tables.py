@@ -43,6 +43,7 @@ def scenario_frame(
     model_version: str | int = "",
     run_id: str = "",
     created_at: datetime | None = None,
+    forecast_run_id: str = "",
 ) -> pd.DataFrame:
     """Planner rows of stacked scenario forecasts (a ``scenario`` column and the columns
     of ``template.frame``), scenarios in their order of appearance."""
@@ -55,7 +56,11 @@ def scenario_frame(
             model=template.model,
         )
         table = planner_frame(
-            one, model_version=model_version, run_id=run_id, created_at=created_at
+            one,
+            model_version=model_version,
+            run_id=run_id,
+            created_at=created_at,
+            forecast_run_id=forecast_run_id,
         )
         table.insert(0, SCENARIO, str(name))
         parts.append(table)
@@ -69,6 +74,7 @@ def drivers_frame(
     model_version: str | int = "",
     run_id: str = "",
     created_at: datetime | None = None,
+    forecast_run_id: str = "",
 ) -> pd.DataFrame:
     """The driver path of every scenario: ``paths`` (``scenario``, optional keys,
     ``period``, drivers) with period labels and values to 4 significant digits."""
@@ -79,7 +85,7 @@ def drivers_frame(
             values = out[column].to_numpy(dtype=float)
             digits = 3 - np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
             out[column] = [round(v, int(d)) for v, d in zip(values, digits, strict=True)]
-    stamp(out, model_version, run_id, created_at)
+    stamp(out, model_version, run_id, created_at, forecast_run_id)
     return out
 
 
@@ -89,6 +95,7 @@ def elasticities_frame(
     model_version: str | int = "",
     run_id: str = "",
     created_at: datetime | None = None,
+    forecast_run_id: str = "",
 ) -> pd.DataFrame:
     """``DriverElasticities.table_`` with VI/EN names beside each classified code."""
     from skillcast import taxonomy  # the tables load on first use only
@@ -108,5 +115,5 @@ def elasticities_frame(
     out["n_obs"] = table["n_obs"].astype(int)
     out["driver_sd"] = table["driver_sd"].round(4)
     out["status"] = table["status"]
-    stamp(out, model_version, run_id, created_at)
+    stamp(out, model_version, run_id, created_at, forecast_run_id)
     return out.reset_index(drop=True)

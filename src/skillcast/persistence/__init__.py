@@ -17,12 +17,13 @@ writes each value in a plain format:
 :func:`load_forecaster` re-creates classes only from modules under ``skillcast``,
 ``lightgbm`` and ``sklearn``, so loading a directory never runs code it names outside
 those packages and never unpickles anything.
-those packages and never unpickles anything.
 
 This module holds the two entry points and the format tag; the work is split by what it
 does: :mod:`~skillcast.persistence.writer` encodes values, :mod:`~skillcast.persistence.reader`
 decodes them, and :mod:`~skillcast.persistence.allowlist` holds the classes, array dtypes
-and skops types both sides accept. Every public name is importable from here.
+and skops types both sides accept; :mod:`~skillcast.persistence.integrity` checks a stored
+model's files against the SHA-256 digests recorded at registration. Every public name is
+importable from here.
 """
 
 from __future__ import annotations
@@ -38,10 +39,17 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from skillcast.persistence.allowlist import ALLOWED_MODULES, PersistenceError
+from skillcast.persistence.integrity import ModelIntegrityError
 from skillcast.persistence.reader import _Reader
 from skillcast.persistence.writer import _Writer
 
-__all__ = ["ALLOWED_MODULES", "PersistenceError", "load_forecaster", "save_forecaster"]
+__all__ = [
+    "ALLOWED_MODULES",
+    "ModelIntegrityError",
+    "PersistenceError",
+    "load_forecaster",
+    "save_forecaster",
+]
 
 FORMAT = "skillcast-forecaster"
 FORMAT_VERSION = 1
