@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -157,6 +158,20 @@ def test_mlflow_pyfunc_serving_loads_the_installed_module_and_predicts(base: Pat
     # the planner CSV of the forecast app holds the same numbers
     table = pd.read_csv(base / "forecasts" / "latest.csv", encoding="utf-8-sig", dtype=str)
     assert len(table) == len(got)
+
+
+def test_the_readme_serving_block_runs_as_written_from_another_folder(base: Path, tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "models:/" in b]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking.sqlite_uri(base / "mlflow.db")}
+    code = block + "\nprint(len(model.predict(load_sample_plan().assign(horizon=4))))\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split()[-1]) == 30 * 4  # 30 series, 4 periods
+    assert not list(tmp_path.iterdir())  # no stray ./mlflow.db or ./mlruns
 
 
 # ------------------------------------------------------------------ tampering
