@@ -224,7 +224,10 @@ def test_a_directory_or_an_object_is_not_a_panel(tmp_path):
 
 def test_another_separator_is_pointed_out(tmp_path):
     path = write(tmp_path / "p.csv", frame().to_csv(index=False, sep=";").encode())
-    assert "seems to use ';', tab or '|' between columns" in message(path)
+    assert "looks ';'-separated" in message(path) and "ReadOptions.sep=';'" in message(path)
+    assert len(load_panel(path, SPEC, read={"sep": ";"})) == 5
+    one_column = pd.read_csv(path)  # read without its separator: one column
+    assert "declare ReadOptions.sep" in message(one_column)
 
 
 def test_repeated_and_layered_columns_in_a_frame():

@@ -6,8 +6,10 @@ every rule of the contract (see :mod:`skillcast.validation`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -227,16 +229,20 @@ def _argsort(row_key: np.ndarray, n_keys: int) -> np.ndarray:
 def load_panel(
     data: pd.DataFrame | str | PathLike[str],
     spec: PanelSpec | None = None,
+    read: reading.ReadOptions | Mapping[str, Any] | None = None,
 ) -> Panel:
     """Read and validate a panel from a DataFrame, a CSV path or a Parquet path.
 
-    The caller's DataFrame is never modified. Raises
+    ``read`` says how the source writes its text (:class:`~skillcast.reading.ReadOptions`
+    or a mapping of its fields): the CSV delimiter, and the thousands separator and
+    decimal mark of target and driver values written as text (``1.250,5``). The caller's
+    DataFrame is never modified. Raises
     :class:`~skillcast.errors.SkillcastDataError` for any breach of the contract,
     unreadable files included; warns (:class:`~skillcast.errors.SkillcastDataWarning`)
     when key text had to be made uniform.
     """
     spec = spec or PanelSpec()
-    frame = reading.read_frame(data, spec)
+    frame = reading.read_frame(data, spec, read)
     # columns are replaced below, never written in place, so the caller's data is safe
     frame = frame.loc[:, spec.columns].copy(deep=False)
     key_codes = keys.validate_keys(frame, spec)

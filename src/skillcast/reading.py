@@ -5,12 +5,18 @@ name, an encoding that is not UTF-8, a corrupt Parquet file, a repeated column n
 becomes a :class:`~skillcast.errors.SkillcastDataError` saying what the file is and what
 to do. Text encodings are never guessed beyond what a byte-order mark says: decoding a
 Windows-1258 file as Latin-1 would load without error and corrupt every Vietnamese key.
+
+How a source writes its text -- the CSV delimiter, the thousands separator and the
+decimal mark -- is declared in :class:`ReadOptions`, never guessed: ``1.250`` is 1250 in
+a Vietnamese report and 1.25 in an English one, so text numbers that look grouped are
+refused until the format is declared.
 """
 
 from __future__ import annotations
 
 import bz2
 import codecs
+import csv
 import gzip
 import io
 import lzma
@@ -19,14 +25,16 @@ import tarfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from skillcast.errors import SkillcastDataError
+from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.spec import PanelSpec
 
 _PARQUET = {".parquet", ".pq"}
@@ -59,45 +67,126 @@ _NOT_CSV = (
 _JSON = re.compile(rb"\s*(\{\s*[\"}]|\[\s*[\[{\"\d\-\]])")
 _MARKUP = re.compile(rb"\s*<(!doctype|html|\?xml)", re.IGNORECASE)
 _HEAD_BYTES = 4096
+_MAX_EXAMPLES = 5
 # compressions pandas reads but the sniffing here does not open: their raw bytes say
 # nothing about the text inside
 _OPAQUE = {".zip", ".zst", ".tar"}
 _RENAMED_COPY = re.compile(r"(.*)\.\d+$")
 _ENCODING_HELP = (
     "Old Vietnamese files are often Windows-1258: declare it with "
-    "PanelSpec(encoding='cp1258') (data.spec.encoding=cp1258 in the app config), or "
-    "re-save the file as UTF-8. TCVN3 (ABC) text has no Python codec: convert it to "
-    "Unicode first (e.g. with UniKey's converter)."
+    "PanelSpec.encoding='cp1258', or re-save the file as UTF-8. TCVN3 (ABC) text has no "
+    "Python codec: convert it to Unicode first (e.g. with UniKey's converter)."
 )
 
 
-def read_frame(data: pd.DataFrame | str | PathLike[str], spec: PanelSpec) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a source writes its text.
+
+    Attributes:
+        sep: the character between the columns of a CSV file (``;``, a tab, ``|``);
+            ``None`` reads commas.
+        thousands: the character grouping thousands in numbers written as text (``.``
+            in Vietnamese sources: ``1.250`` is 1250). ``None``: numbers are not grouped,
+            and target or driver text that looks grouped (``1.250``, ``1,250``) is
+            refused rather than read one way or the other.
+        decimal: the decimal mark of numbers written as text (``,`` in Vietnamese
+            sources: ``1.250,5`` is 1250.5).
+    """
+
+    sep: str | None = None
+    thousands: str | None = None
+    decimal: str = "."
+
+    def __post_init__(self) -> None:
+        _check_char("sep", self.sep, forbidden='"\r\n')
+        _check_char("thousands", self.thousands, forbidden="+-eE\r\n")
+        _check_char("decimal", self.decimal, forbidden="+-eE\r\n", optional=False)
+        if self.thousands == self.decimal:
+            raise SkillcastConfigError(
+                f"ReadOptions.thousands and ReadOptions.decimal are both {self.decimal!r}: "
+                "the thousands separator and the decimal mark must differ (e.g. "
+                "ReadOptions.thousands='.' and ReadOptions.decimal=',')."
+            )
+
+    @property
+    def declares_numbers(self) -> bool:
+        """Whether a number format other than plain ``1250.5`` is declared."""
+        return self.thousands is not None or self.decimal != "."
+
+
+def read_options(read: ReadOptions | Mapping[str, Any] | None) -> ReadOptions:
+    """``read`` as :class:`ReadOptions` (a mapping gives its fields; None the defaults)."""
+    if read is None:
+        return ReadOptions()
+    if isinstance(read, ReadOptions):
+        return read
+    if not isinstance(read, Mapping):
+        raise SkillcastConfigError(
+            f"read options are a ReadOptions or a mapping of its fields, not a "
+            f"{type(read).__name__}."
+        )
+    names = [f.name for f in fields(ReadOptions)]
+    unknown = sorted(str(k) for k in read if k not in names)
+    if unknown:
+        raise SkillcastConfigError(
+            f"ReadOptions has no field(s) {unknown}; its fields are "
+            f"{', '.join(f'ReadOptions.{n}' for n in names)}."
+        )
+    return ReadOptions(**read)
+
+
+def _check_char(name: str, value: object, forbidden: str, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or len(value) != 1 or value.isdigit() or value in forbidden:
+        raise SkillcastConfigError(
+            f"ReadOptions.{name}={value!r}; give a single character that is not a digit "
+            "(e.g. ReadOptions.sep=';', ReadOptions.thousands='.', ReadOptions.decimal=',')."
+        )
+
+
+def read_frame(
+    data: pd.DataFrame | str | PathLike[str],
+    spec: PanelSpec,
+    read: ReadOptions | Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """The input as a frame whose columns the spec can address; nothing else is checked.
 
     A DataFrame is copied shallowly (its columns are replaced later, never written in
-    place). A CSV is read with key and period columns as text, so ``01`` stays ``01``.
+    place). A CSV is read with every column the spec names as text, so ``01`` stays
+    ``01`` and ``1.250`` is seen as written; target and driver text is then read as
+    numbers in the format ``read`` declares (see :class:`ReadOptions`), from a CSV or a
+    DataFrame alike.
     """
+    options = read_options(read)
     if isinstance(data, pd.DataFrame):
         frame = data.copy(deep=False)
     elif isinstance(data, str | PathLike):
-        frame = _read_file(Path(data), spec)
+        frame = _read_file(Path(data), spec, options)
     else:
         raise SkillcastDataError(
             f"load_panel reads a DataFrame, a CSV path or a Parquet path, not a "
             f"{type(data).__name__}."
         )
     _check_columns(frame, spec)
-    return frame
+    return text_numbers(frame, spec, options)
 
 
-def read_table(path: str | PathLike[str], spec: PanelSpec) -> pd.DataFrame:
+def read_table(
+    path: str | PathLike[str],
+    spec: PanelSpec,
+    read: ReadOptions | Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """A CSV or Parquet file as a frame, key and period columns as text, with the same
-    refusals as :func:`read_frame` (empty, not UTF-8, a workbook saved as CSV, ...) but
-    no check of which columns it holds: for side tables such as future driver values."""
-    return _read_file(Path(path), spec)
+    refusals as :func:`read_frame` (empty, not UTF-8, a workbook saved as CSV, text
+    numbers in an undeclared format, ...) but no check of which columns it holds: for
+    side tables such as future driver values."""
+    options = read_options(read)
+    return text_numbers(_read_file(Path(path), spec, options), spec, options)
 
 
-def _read_file(path: Path, spec: PanelSpec) -> pd.DataFrame:
+def _read_file(path: Path, spec: PanelSpec, options: ReadOptions) -> pd.DataFrame:
     try:
         exists, is_dir = path.exists(), path.is_dir()
     except (OSError, ValueError) as exc:  # a NUL byte or an over-long name
@@ -115,7 +204,7 @@ def _read_file(path: Path, spec: PanelSpec) -> pd.DataFrame:
         head = b""
     if path.suffix.lower() in _PARQUET:
         return _read_parquet(path)
-    return _read_csv(path, head, spec)
+    return _read_csv(path, head, spec, options)
 
 
 def _tables_in(folder: Path) -> str:
@@ -167,7 +256,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         ) from exc
 
 
-def _read_csv(path: Path, head: bytes, spec: PanelSpec) -> pd.DataFrame:
+def _read_csv(path: Path, head: bytes, spec: PanelSpec, options: ReadOptions) -> pd.DataFrame:
     for signature, what, remedy in _NOT_CSV:
         if head.startswith(signature):
             raise SkillcastDataError(f"{path.name} is {what}, not a CSV text file. {remedy}")
@@ -178,13 +267,20 @@ def _read_csv(path: Path, head: bytes, spec: PanelSpec) -> pd.DataFrame:
             raise SkillcastDataError(
                 f"{path.name} holds NUL bytes: it is a binary file, or UTF-16/UTF-32 text "
                 "without a byte-order mark. Pass a CSV text file; if it is UTF-16, declare "
-                "PanelSpec(encoding='utf-16-le') (or 'utf-16-be')."
+                "PanelSpec.encoding='utf-16-le' (or 'utf-16-be')."
             )
         encoding = "utf-8"
-    # codes such as "01" or "0110" lose their leading zeros if read as numbers
-    text_columns = {k: str for k in (*spec.keys, spec.period)}
+    sep = options.sep or ","
+    # before parsing: rows of a ';'-separated file with decimal commas do not even split
+    # into as many fields as its header, and pandas would only say so
+    _refuse_other_separator(path, _header_fields(head, encoding, sep), sep)
+    # codes such as "01" or "0110" lose their leading zeros if read as numbers, and
+    # "1.250" would become 1.25 before anyone could ask what it means
+    text_columns = {c: str for c in spec.columns}
     try:
-        frame = pd.read_csv(path, dtype=text_columns, encoding=encoding, encoding_errors="strict")
+        frame = pd.read_csv(
+            path, sep=sep, dtype=text_columns, encoding=encoding, encoding_errors="strict"
+        )
     except UnicodeError as exc:
         raise _decode_error(path, encoding, spec.encoding) from exc
     except pd.errors.EmptyDataError as exc:
@@ -196,11 +292,42 @@ def _read_csv(path: Path, head: bytes, spec: PanelSpec) -> pd.DataFrame:
     except (pd.errors.ParserError, *_READ_ERRORS) as exc:
         raise SkillcastDataError(
             f"{path.name} cannot be read as CSV: {_reason(exc)}. Check the separator "
-            "(commas expected), the quoting, rows with more fields than the header, and "
-            "that a compressed file is complete."
+            f"({sep!r} expected; declare another in ReadOptions.sep), the quoting, rows "
+            "with more fields than the header, and that a compressed file is complete."
         ) from exc
-    _check_csv_header(path, frame, spec, encoding)
+    _refuse_other_separator(path, [str(c) for c in frame.columns], sep)
+    _check_csv_header(path, frame, spec, encoding, sep)
     return frame
+
+
+_SEPARATORS = (",", ";", "\t", "|")
+
+
+def _header_fields(head: bytes, encoding: str, sep: str) -> list[str]:
+    """The fields of the header line in the first bytes (none when they hold no text)."""
+    lines = head.decode(encoding, errors="ignore").removeprefix("\ufeff").splitlines()
+    if not head or not lines:
+        return []
+    try:
+        return next(csv.reader([lines[0]], delimiter=sep), [])
+    except csv.Error:
+        return []
+
+
+def _refuse_other_separator(path: Path, header: list[str], sep: str) -> None:
+    """Refuse a header that is one field holding another delimiter: no table has a
+    single column, so the file is split by a character other than ``sep``."""
+    if len(header) != 1:
+        return
+    counts = {c: header[0].count(c) for c in _SEPARATORS if c != sep}
+    found = max(counts, key=lambda c: counts[c])
+    if not counts[found]:
+        return
+    raise SkillcastDataError(
+        f"{path.name} looks {found!r}-separated: its header line is one column "
+        f"{header[0][:80]!r} with {counts[found]} {found!r} in it, and {sep!r} is the "
+        f"separator expected. Declare ReadOptions.sep={found!r}."
+    )
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -251,12 +378,14 @@ def _first_bad_byte(path: Path, encoding: str) -> str:
     return ""
 
 
-def _check_csv_header(path: Path, frame: pd.DataFrame, spec: PanelSpec, encoding: str) -> None:
+def _check_csv_header(
+    path: Path, frame: pd.DataFrame, spec: PanelSpec, encoding: str, sep: str
+) -> None:
     """Refuse a header that names a spec column twice (pandas renames the copy ``x.1``)."""
     columns = set(map(str, frame.columns))
     if not any(m and m[1] in columns for m in map(_RENAMED_COPY.match, columns)):
         return
-    header = pd.read_csv(path, header=None, nrows=1, dtype=str, encoding=encoding)
+    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, encoding=encoding)
     names = [str(n) for n in header.iloc[0].tolist()]
     _refuse_repeats(names, spec, f"the header of {path.name}")
 
@@ -303,7 +432,125 @@ def _hint(frame: pd.DataFrame, missing: list[str]) -> str:
         return f" Near matches (spaces, case or Unicode form differ): {near}."
     if len(names) == 1 and any(sep in names[0] for sep in (";", "\t", "|")):
         return (
-            " The file seems to use ';', tab or '|' between columns: save it with commas, "
-            "or read it with pandas.read_csv(sep=...) and pass the DataFrame."
+            " The input is one column holding ';', tab or '|' between values: read the CSV "
+            "with pandas.read_csv(sep=...), or pass its path and declare ReadOptions.sep."
         )
     return ""
+
+
+# digits grouped by threes after a first group of one to three (not starting with 0):
+# 1.250, 12.500, 1.250.000 or 1,250 -- thousands in one convention, decimals in another
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?P<sep>[.,])\d{3}(?:(?P=sep)\d{3})*(?:[.,]\d+)?")
+
+
+def text_numbers(frame: pd.DataFrame, spec: PanelSpec, options: ReadOptions) -> pd.DataFrame:
+    """``frame`` with the text cells of its target and driver columns read as numbers.
+
+    With a number format declared in ``options``, every text cell must be a number in
+    that format. Without one, text that looks grouped by thousands (``1.250``) is refused,
+    and a column whose text cells are all plain numbers becomes float64; other text is
+    left for :mod:`skillcast.validation` to refuse. Columns are replaced, never written.
+    """
+    for column in (spec.target, *spec.exog):
+        raw = frame[column] if column in frame.columns else None
+        if not isinstance(raw, pd.Series) or not _is_text_dtype(raw.dtype):
+            continue
+        values = raw.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+            is_text = ~pd.isna(values)
+        else:
+            is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+        if not is_text.any():
+            continue
+        codes, uniques = pd.factorize(pd.Series(values[is_text], dtype=object).str.strip())
+        text = pd.Series(uniques, dtype=object)
+        if options.declares_numbers:
+            numbers = _declared_numbers(text, options)
+            bad = np.isnan(numbers)
+            if bad.any():
+                raise _refusal(
+                    frame, spec, column, _spread(is_text, bad[codes]),
+                    f"are not numbers as declared ({_declared(options)})",
+                    f"Declared so, {_example(options)}. Correct these cells, or declare the "
+                    "format the column is written in with ReadOptions.thousands and "
+                    "ReadOptions.decimal.",
+                )  # fmt: skip
+        else:
+            grouped = text.str.fullmatch(_GROUPED).to_numpy(dtype=bool)
+            if grouped.any():
+                raise _refusal(
+                    frame, spec, column, _spread(is_text, grouped[codes]),
+                    "look like numbers with thousands separators (1.250, 12.500, 1,250): "
+                    "read as decimals they would be a thousand times too small",
+                    "Declare how the numbers are written: ReadOptions.thousands='.' and "
+                    "ReadOptions.decimal=',' (the Vietnamese convention: 1.250 = 1250, "
+                    "1.250,5 = 1250.5), or ReadOptions.thousands=',' if commas group "
+                    "thousands and '.' is the decimal mark (1,250.5 = 1250.5; 1.250 = 1.25).",
+                )  # fmt: skip
+            numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+            if np.isnan(numbers).any():
+                continue
+        out = values.copy()
+        out[is_text] = numbers[codes]
+        numeric = is_text | pd.isna(values)
+        frame[column] = pd.Series(
+            out, index=raw.index, name=column, dtype="float64" if numeric.all() else object
+        )
+    return frame
+
+
+def _is_text_dtype(dtype: object) -> bool:
+    # a categorical holds its values as they were written, text included
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
+
+
+def _spread(where: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A row mask: ``values`` at the rows ``where`` marks, False elsewhere."""
+    out = np.zeros(len(where), dtype=bool)
+    out[where] = values
+    return out
+
+
+def _declared_numbers(text: pd.Series, options: ReadOptions) -> np.ndarray:
+    """Each text as a float in the declared format (NaN where it is not one)."""
+    dec = re.escape(options.decimal)
+    whole = r"\d+"
+    if options.thousands is not None:
+        whole = rf"(?:\d{{1,3}}(?:{re.escape(options.thousands)}\d{{3}})+|\d+)"
+    pattern = rf"[+-]?(?:{whole}(?:{dec}\d*)?|{dec}\d+)(?:[eE][+-]?\d+)?"
+    ok = text.str.fullmatch(pattern).to_numpy(dtype=bool)
+    plain = text.where(ok, "")
+    if options.thousands is not None:
+        plain = plain.str.replace(options.thousands, "", regex=False)
+    plain = plain.str.replace(options.decimal, ".", regex=False)
+    numbers = pd.to_numeric(plain.where(ok), errors="coerce").to_numpy(dtype=float)
+    return np.where(ok, numbers, np.nan)
+
+
+def _declared(options: ReadOptions) -> str:
+    return f"ReadOptions.thousands={options.thousands!r}, ReadOptions.decimal={options.decimal!r}"
+
+
+def _example(options: ReadOptions) -> str:
+    grouped = f"1{options.thousands}250" if options.thousands else "1250"
+    return f"{grouped}{options.decimal}5 is 1250.5" + (
+        f" and {options.thousands!r} may only group three digits" if options.thousands else ""
+    )
+
+
+def _refusal(
+    frame: pd.DataFrame, spec: PanelSpec, column: str, mask: np.ndarray, problem: str, remedy: str
+) -> SkillcastDataError:
+    """The error for the cells ``mask`` marks: column, count, up to five rows, remedy."""
+    count = int(np.count_nonzero(mask))
+    shown = min(count, _MAX_EXAMPLES)
+    context = [c for c in (*spec.keys, spec.period) if c in frame.columns and c != column]
+    rows = frame.loc[mask, [column, *context]].head(_MAX_EXAMPLES)
+    return SkillcastDataError(
+        f"Column {column!r}: {count} row(s) {problem}. First {shown}:\n"
+        f"{rows.to_string(max_colwidth=40)}\n{remedy}"
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.periods import Frequency, frequency
+from skillcast.periods import Frequency, check_period_format, frequency
 
 Measure = Literal["stock", "openings"]
 GapPolicy = Literal["error", "zero", "missing"]
@@ -53,6 +53,15 @@ class PanelSpec:
         encoding: the text encoding of a CSV file (e.g. ``cp1258`` for old Vietnamese
             files). ``None`` reads UTF-8, or UTF-8/UTF-16 with a byte-order mark, and
             refuses anything else rather than guess.
+        period_format: how the period column writes dates when they are not labels
+            such as ``2024-H1``: ``"dayfirst"`` (``01/07/2024``, ``1/7/2024``,
+            ``01.07.2024``, ``01-07-2024``: day first, the Vietnamese convention) or a
+            strftime pattern (``"%d/%m/%Y"``, which also takes ``1/7/2024``;
+            ``"%d.%m.%Y"``, ``"%m/%Y"``...). Every text cell must then be in that form,
+            and a date stands for the period containing it. ``None`` reads the labels
+            and ISO dates :func:`skillcast.periods.parse_periods` lists, and refuses
+            forms such as ``01/07/2024`` or ``2024/06`` that could be read more than one
+            way.
     """
 
     period: str = "period"
@@ -69,6 +78,7 @@ class PanelSpec:
     # a mapping is not hashable: equal specs still hash equal without it
     code_width: int | Mapping[str, int] | None = field(default=None, hash=False)
     encoding: str | None = None
+    period_format: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("keys", "known_exog", "observed_exog"):
@@ -119,6 +129,8 @@ class PanelSpec:
                     f"PanelSpec.encoding={self.encoding!r} is not a known text encoding "
                     "(e.g. 'utf-8', 'cp1258', 'utf-16')."
                 ) from None
+        if self.period_format is not None:
+            object.__setattr__(self, "period_format", check_period_format(self.period_format))
 
     def width_of(self, key: str) -> int | None:
         """The declared code width of a key column (None: not declared)."""

@@ -49,15 +49,45 @@ def fail(
     )
 
 
-_PERIOD_FORMS = "Write periods as 2024, 2024-H1, 2024Q3, 2024-07 or an ISO date."
+_PERIOD_FORMS = (
+    "Write periods as 2024, 2024-H1, 2024Q3, 2024-07 or an ISO date (2024-07-01); for dates "
+    "written another way declare their form, e.g. PanelSpec.period_format='%d/%m/%Y'."
+)
+_DECLARE_FORMAT = (
+    "Declare how the column writes them: PanelSpec.period_format='%d/%m/%Y' (day-first, "
+    "the Vietnamese convention; also reads 1/7/2024), PanelSpec.period_format='dayfirst' "
+    "(dd/mm/yyyy with / . or - between), PanelSpec.period_format='%m/%Y' or "
+    "PanelSpec.period_format='%Y/%m' (months); or write periods as 2024, 2024-H1, 2024Q3, "
+    "2024-07 or an ISO date (2024-07-01)."
+)
 
 
 def validate_periods(frame: pd.DataFrame, spec: PanelSpec) -> pd.Series:
-    freq = spec.frequency
+    freq, fmt = spec.frequency, spec.period_format
     try:
-        parsed = parse_periods(frame[spec.period], freq)
+        parsed = parse_periods(frame[spec.period], freq, fmt)
     except (ValueError, TypeError, OverflowError) as exc:
         raise _periods_that_break(frame, spec) from exc
+    if fmt is not None and parsed.unparseable.any():
+        raise fail(
+            frame,
+            parsed.unparseable,
+            spec.period,
+            f"do not match PanelSpec.period_format={fmt!r}",
+            "Correct these cells, or declare the form the column is written in (e.g. "
+            "PanelSpec.period_format='%d/%m/%Y', PanelSpec.period_format='dayfirst', "
+            "PanelSpec.period_format='%m/%Y'); without PanelSpec.period_format, periods "
+            "are read as 2024, 2024-H1, 2024Q3, 2024-07 or ISO dates (2024-07-01).",
+        )
+    if parsed.ambiguous.any():
+        raise fail(
+            frame,
+            parsed.ambiguous,
+            spec.period,
+            "are dates or periods written in a form that reads more than one way "
+            "(01/07/2024: 1 July or 7 January? 2024.1: a month or a half-year?)",
+            _DECLARE_FORMAT,
+        )
     if parsed.unparseable.any():
         raise fail(
             frame, parsed.unparseable, spec.period, "cannot be read as a period", _PERIOD_FORMS
@@ -84,7 +114,7 @@ def _periods_that_break(frame: pd.DataFrame, spec: PanelSpec) -> SkillcastDataEr
         tag = f"{type(value).__name__}:{value}"
         if tag not in first:
             try:
-                parse_periods(pd.Series([value], dtype=object), spec.frequency)
+                parse_periods(pd.Series([value], dtype=object), spec.frequency, spec.period_format)
                 first[tag] = False
             except (ValueError, TypeError, OverflowError):
                 first[tag] = True
@@ -136,7 +166,9 @@ def numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
             bad,
             column,
             f"are not numbers ({role})",
-            "Fix or remove the non-numeric cells (thousands separators, text notes).",
+            "Fix or remove the non-numeric cells (text notes, units). Numbers written with "
+            "a decimal comma or thousands separators (12,5 or 1.250,5) need their format "
+            "declared: ReadOptions.thousands='.' and ReadOptions.decimal=','.",
         )
     return values.astype("float64")
 
@@ -194,7 +226,7 @@ def validate_target(frame: pd.DataFrame, spec: PanelSpec) -> pd.Series:
             "of one cell)",
             "Such a value is almost always a slip (a unit, a decimal or thousands "
             "separator, a total pasted into a cell): correct these rows. If the values "
-            "are real, raise PanelSpec.max_value (data.spec.max_value in the app config).",
+            "are real, raise PanelSpec.max_value.",
         )
     return values
 
@@ -275,9 +307,9 @@ def apply_gap_policy(
             spec.period,
             f"border a hole inside their series ({n_missing_periods} period(s) missing, "
             f"{int(empty_target.sum())} empty target(s))",
-            "Choose PanelSpec.gaps: 'zero' if a missing report means no workers or no "
-            "demand, 'missing' if the value is unknown (models treat it as missing), or "
-            "supply the missing rows.",
+            "Choose PanelSpec.gaps='zero' if a missing report means no workers or no "
+            "demand, PanelSpec.gaps='missing' if the value is unknown (models treat it as "
+            "missing), or supply the missing rows.",
         )
     if n_missing_periods:
         frame, series_id, steps = _fill_holes(frame, spec, series_id, steps)
