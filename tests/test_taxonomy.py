@@ -30,6 +30,7 @@ ISCO_SUB_MAJORS = {
     "61", "62", "63", "71", "72", "73", "74", "75", "81", "82", "83",
     "91", "92", "93", "94", "95", "96",
 }  # fmt: skip
+# the unit groups of the bundled sample: all carry VSCO 2020 Vietnamese names
 UNIT_GROUPS = (
     "1324 2141 2144 2411 2512 2514 2529 3113 3115 3151 3152 3154 3311 3331 4221 4224 "
     "4311 4321 4323 5113 5120 5131 5223 5414 7112 7212 7233 7412 7533 8153 8212 8332 "
@@ -85,15 +86,17 @@ def test_every_unit_group_present_with_its_parent_chain() -> None:
         chain = occ.ancestors(code)
         assert chain == [code[:1], code[:2], code[:3]]
         assert occ.is_known(chain).all()
-    assert set(occ.codes_at(4)) == set(UNIT_GROUPS)
+    assert set(UNIT_GROUPS) < set(occ.codes_at(4))
     assert occ.name_of(["8343"], "en").iloc[0] == "Crane, hoist and related plant operators"
     assert occ.name_of(["7212"], "vi").iloc[0] == "Thợ hàn và thợ cắt kim loại"
+    assert occ.attribute(UNIT_GROUPS, "name_vi_missing").eq(0).all()
 
 
-def test_every_minor_group_has_a_listed_unit_group() -> None:
+def test_every_minor_group_has_a_unit_group() -> None:
     occ = occupations()
     minors = occ.codes_at(3)
-    assert sorted(minors) == sorted({u[:3] for u in UNIT_GROUPS})
+    assert len(minors) == 130
+    assert {u[:3] for u in UNIT_GROUPS} < set(minors)
     assert all(occ.children(m) for m in minors)
 
 
@@ -114,12 +117,14 @@ def test_rollup_by_prefix() -> None:
 
 def test_children_and_ancestors() -> None:
     occ = occupations()
-    assert occ.children("83") == ["833", "834", "835"]
+    assert occ.children("83") == ["831", "832", "833", "834", "835"]
+    assert occ.children("834") == ["8341", "8342", "8343", "8344"]
     assert occ.children("8343") == []
     assert occ.ancestors("8") == []
     assert occ.ancestors("83431") == ["8", "83", "834", "8343"]
     with pytest.raises(SkillcastDataError, match="not in the occupation table"):
         occ.children("8399")
+    assert occ.ancestors("8399") == ["8", "83"]  # unknown, yet placed by its prefix
 
 
 def test_is_known_on_mixed_input() -> None:
@@ -180,6 +185,12 @@ def test_sections_and_divisions() -> None:
     assert sec.parent_of(["H52", "C33", "K66"]).tolist() == ["H", "C", "K"]
     assert sec.rollup(["H52", "H5210", "A"], 1).tolist() == ["H", "H", "A"]
     assert sec.name_of(["C"]).iloc[0] == "Công nghiệp chế biến, chế tạo"
+    # curated names win over the official list's capitals; English where curated only
+    assert sec.name_of(["H"]).iloc[0] == "Vận tải kho bãi"
+    assert sec.name_of(["I55", "I56"]).tolist() == ["Dịch vụ lưu trú", "Dịch vụ ăn uống"]
+    assert sec.name_of(["H52"], "en").iloc[0].startswith("Warehousing")
+    assert sec.name_of(["H5210"], "en").isna().all()
+    assert sec.attribute(["H52", "H5210"], "name_en_missing").tolist() == [0, 1]
 
 
 def test_cluster_membership() -> None:
@@ -201,6 +212,11 @@ def test_clusters_of_and_indicators() -> None:
     assert labels.iloc[2] == "manufacturing"
     assert labels.iloc[3:5].isna().all()
     assert labels.iloc[5] == labels.iloc[0]
+    # VSIC's own form, at any depth, lands in the same clusters
+    assert clusters_of(["52", "5210", "52101", "46"]).tolist() == [
+        *[labels.iloc[0]] * 3, labels.iloc[1],
+    ]  # fmt: skip
+    assert cluster_indicators(["5510"]).loc[0, "tourism"]
     flags = cluster_indicators(pd.Series(["H52", "I55", "zz"], index=[3, 4, 5]))
     assert flags.index.tolist() == [3, 4, 5]
     assert flags.columns[0] == "seaport_maritime" and flags.dtypes.eq(bool).all()
@@ -224,7 +240,7 @@ def test_cached_table_cannot_be_corrupted() -> None:
     table.loc[0, "name_vi"] = "changed"
     table["tier"] += 1
     assert occupations().tier_of(["0"]).tolist() == [1]
-    assert len(occupations().table) == 128
+    assert len(occupations().table) == 624
     assert occupations().name_of(["0"]).iloc[0] == "Lực lượng vũ trang"
 
 
@@ -332,3 +348,52 @@ def test_errors_are_value_errors() -> None:
 def test_attribute_unknown_column() -> None:
     with pytest.raises(SkillcastConfigError, match="no column 'ordinal'"):
         occupations().ordinal(["1"])
+
+
+# ---------------------------------------------------------------- alias column
+ALIAS_CSV = """code,parent,tier,name_vi,name_en,version,alias
+H,,1,Vận tải kho bãi,Transportation and storage,VSIC2025,
+H52,H,2,Kho bãi,Warehousing,VSIC2025,52
+H521,H52,3,Kho bãi và lưu giữ hàng hóa,Warehousing and storage,VSIC2025,521
+"""
+
+
+def test_a_users_alias_column_is_accepted_wherever_codes_are(tmp_path: Path) -> None:
+    tax = load_taxonomy(_write(tmp_path / "v.csv", ALIAS_CSV))
+    # the alias stays text: "01"-style aliases must keep their zeros
+    assert tax.attribute(["H52"], "alias").tolist() == ["52"]
+    assert tax.canonical(["52", "521", "5219", "H", "99", None]).tolist()[:5] == [
+        "H52", "H521", "H5219", "H", "99",
+    ]  # fmt: skip
+    assert tax.is_known(["52", "H521", "5219"]).tolist() == [True, True, False]
+    assert "52" in tax and "53" not in tax
+    assert tax.name_of(["521"], "en").tolist() == ["Warehousing and storage"]
+    assert tax.rollup(["5219", "52"], 2).tolist() == ["H52", "H52"]
+    assert tax.children("52") == ["H521"]
+    assert tax.ancestors("5219") == ["H", "H52", "H521"]
+
+
+def test_a_table_without_aliases_rewrites_nothing() -> None:
+    occ = occupations()
+    codes = pd.Series(["8343", " 2512", "52"], index=[4, 5, 6])
+    out = occ.canonical(codes)
+    assert out.tolist() == ["8343", "2512", "52"] and out.index.tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("A,,1,a,a,V,x\nA1,A,2,b,b,V,x\n", "more than one row"),
+        ("A,,1,a,a,V,\nA1,A,2,b,b,V,A\n", "the code of another row"),
+    ],
+)
+def test_bad_aliases_are_refused(tmp_path: Path, body: str, expected: str) -> None:
+    header = "code,parent,tier,name_vi,name_en,version,alias\n"
+    with pytest.raises(SkillcastDataError, match=expected):
+        load_taxonomy(_write(tmp_path / "a.csv", header + body))
+
+
+def test_description_of_a_users_table(tmp_path: Path) -> None:
+    tax = load_taxonomy(_write(tmp_path / "v.csv", ALIAS_CSV), name="sector")
+    assert tax.description == "the sector table (VSIC2025) has 3 code(s): H, H52, H521"
+    assert "complete ISCO-08 (619 codes" in occupations().description

@@ -1,4 +1,4 @@
-"""Key columns: clean text, declared code widths, codes checked against taxonomies.
+"""Key columns: clean text, declared code widths, codes in their table's form and known to it.
 
 Part of the checks :func:`skillcast.load_panel` runs (the others are in
 :mod:`skillcast.validation`); failures raise :class:`~skillcast.errors.SkillcastDataError`
@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from skillcast import taxonomy
 from skillcast.errors import SkillcastConfigError, SkillcastDataWarning
 from skillcast.spec import PanelSpec
+from skillcast.taxonomy import Taxonomy
 from skillcast.validation import MAX_EXAMPLES, fail, value_kind
 
 # key columns checked against a shipped taxonomy when the spec does not say otherwise
@@ -40,11 +42,17 @@ def validate_keys(frame: pd.DataFrame, spec: PanelSpec) -> KeyCodes:
     ``spec.code_width`` declares the codes' width: then integer codes, and digit-only
     text codes, are zero-padded to it. Floats and booleans are always refused.
 
+    A code written another way that its taxonomy knows (VSIC's own ``52`` for the sector
+    table's ``H52``: the table's ``alias`` column) is rewritten to the table's form, so
+    ``52`` and ``H52`` are one series; another warning counts those rows.
+
     Returns, for each key, every row's code (int64) and the distinct keys in sorted
     order, so later steps never compare key strings row by row.
     """
     out: KeyCodes = {}
     notes: list[str] = []
+    rewrites: list[str] = []
+    taxonomies = _resolve_taxonomies(spec)
     for key in spec.keys:
         raw = frame[key]
         empty = raw.isna().to_numpy()
@@ -71,15 +79,21 @@ def validate_keys(frame: pd.DataFrame, spec: PanelSpec) -> KeyCodes:
         ):
             if bad.any() and (rows := bad[codes]).any():  # a category may be unused
                 raise fail(frame, rows, key, problem, remedy)
-        rank, sorted_keys = pd.factorize(clean.text, sort=True)
+        tax = taxonomies.get(key)
+        table = tax if isinstance(tax, Taxonomy) else None
+        text, rewritten = _in_table_form(table, clean)
+        rank, sorted_keys = pd.factorize(text, sort=True)
         row_codes = rank.astype(np.int64, copy=False)[codes]
-        if clean.text.dtype == raw.dtype and not clean.changed.any() and (kinds == "t").all():
+        changed = clean.changed.any() or rewritten.any()
+        if text.dtype == raw.dtype and not changed and (kinds == "t").all():
             frame[key] = raw  # already clean text: keep the column as it is
         else:
             frame[key] = pd.Series(sorted_keys.take(row_codes), index=frame.index, name=key)
         out[key] = (row_codes, sorted_keys)
         if clean.normalised.any() or clean.stripped.any():
             notes.append(_key_note(key, codes, texts, clean, len(sorted_keys)))
+        if table is not None and rewritten.any() and rewritten[codes].any():
+            rewrites.append(_rewrite_note(key, codes, clean.text, text, rewritten, table))
     if notes:
         warnings.warn(
             "Key text made uniform: "
@@ -89,7 +103,44 @@ def validate_keys(frame: pd.DataFrame, spec: PanelSpec) -> KeyCodes:
             SkillcastDataWarning,
             stacklevel=3,
         )
+    if rewrites:
+        warnings.warn(
+            "Key codes rewritten to one form: "
+            + "; ".join(rewrites)
+            + ". Write the codes in that form at the source to silence this (or filter "
+            "skillcast.errors.SkillcastDataWarning).",
+            SkillcastDataWarning,
+            stacklevel=3,
+        )
     return out
+
+
+def _in_table_form(tax: Taxonomy | None, clean: _CleanKeys) -> tuple[pd.Series, np.ndarray]:
+    """The clean key texts with codes rewritten to the taxonomy's form, and which changed."""
+    if tax is None:
+        return clean.text, np.zeros(len(clean.text), dtype=bool)
+    canonical = tax.canonical(clean.text.where(~clean.blank))
+    text = canonical.where(~clean.blank, clean.text).astype(str)
+    return text, (text != clean.text).to_numpy(dtype=bool)
+
+
+def _rewrite_note(
+    key: str,
+    codes: np.ndarray,
+    before: pd.Series,
+    after: pd.Series,
+    rewritten: np.ndarray,
+    tax: Taxonomy,
+) -> str:
+    counts = np.bincount(codes, minlength=len(before))
+    used = rewritten & (counts > 0)  # a category may be unused
+    shown = np.flatnonzero(used)[:3]
+    examples = ", ".join(f"{before.iloc[i]!r} -> {after.iloc[i]!r}" for i in shown)
+    return (
+        f"column {key!r}: {int(counts[used].sum())} row(s), {int(used.sum())} distinct "
+        f"code(s), now written as the {tax.name} table ({tax.version}) writes them "
+        f"(e.g. {examples})"
+    )
 
 
 def _distinct_keys(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -219,8 +270,7 @@ def _key_note(
 
 
 def _resolve_taxonomies(spec: PanelSpec) -> dict[str, object]:
-    from skillcast import taxonomy  # the tables load only when a panel is checked
-
+    # the shipped tables are read on first use, then cached
     wanted = (
         {k: v for k, v in _DEFAULT_TAXONOMIES.items() if k in spec.keys}
         if spec.taxonomies is None
@@ -256,14 +306,21 @@ def validate_codes(frame: pd.DataFrame, spec: PanelSpec, key_codes: KeyCodes) ->
             f"{len(codes)} code(s) {codes[:MAX_EXAMPLES]} unknown to the "
             f"{tax.name} taxonomy ({tax.version})"  # type: ignore[attr-defined]
         )
+        coverage = _capitalised(tax.description)  # type: ignore[attr-defined]
         remedy = (
-            "Correct the codes, load your own table with skillcast.taxonomy.load_taxonomy "
-            "and pass it in PanelSpec.taxonomies, or set unknown_codes='warn' or 'keep'."
+            f"{coverage}. Correct the codes, or add yours: write a table that has them "
+            "(skillcast.taxonomy.load_taxonomy reads one) and pass it via "
+            "PanelSpec.taxonomies, or set PanelSpec.unknown_codes='warn' (or "
+            "PanelSpec.unknown_codes='keep') to load these rows as they are."
         )
         if spec.unknown_codes == "error":
             raise fail(frame, unknown, column, f"carry {message}", remedy)
         warnings.warn(
-            f"Column {column!r}: {int(unknown.sum())} row(s) carry {message}.",
+            f"Column {column!r}: {int(unknown.sum())} row(s) carry {message}. {coverage}.",
             SkillcastDataWarning,
             stacklevel=3,
         )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]

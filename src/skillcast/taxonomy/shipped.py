@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
+from skillcast.taxonomy import reference
 from skillcast.taxonomy.tables import Codes, Taxonomy, as_codes, load_taxonomy
 
 __all__ = [
@@ -36,6 +37,8 @@ _FILES: dict[str, str] = {
     "vqf": "vqf.csv",
 }
 _ALIASES: dict[str, str] = {"occupations": "occupation", "levels": "level", "sectors": "sector"}
+#: Reference list completing a curated table (see :mod:`skillcast.taxonomy.reference`).
+_REFERENCE: dict[str, str] = {"occupation": "isco08.csv", "sector": "vsic2018.csv"}
 
 #: Names accepted by :func:`builtin` (aliases included).
 BUILTIN_NAMES: tuple[str, ...] = (*_FILES, *_ALIASES)
@@ -47,11 +50,25 @@ def _data_file(filename: str) -> Traversable:
     return resources.files("skillcast.taxonomy").joinpath("data", filename)
 
 
+def _read(filename: str) -> pd.DataFrame:
+    with _data_file(filename).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False, na_filter=False)
+
+
 @functools.cache
 def _load(name: str) -> Taxonomy:
-    with _data_file(_FILES[name]).open("r", encoding="utf-8") as fh:
-        taxonomy = load_taxonomy(fh, name=name)
-    return taxonomy
+    if name not in _REFERENCE:
+        with _data_file(_FILES[name]).open("r", encoding="utf-8") as fh:
+            return load_taxonomy(fh, name=name)
+    curated, listed = _read(_FILES[name]), _read(_REFERENCE[name])
+    if name == "occupation":
+        table = reference.complete_occupations(curated, listed)
+        description = reference.occupation_coverage(table)
+    else:
+        table = reference.complete_sectors(curated, listed)
+        description = reference.sector_coverage(table)
+    source = f"{_FILES[name]} + {_REFERENCE[name]}"
+    return Taxonomy(table, name, source=source, description=description)
 
 
 def builtin(name: str) -> Taxonomy:
@@ -74,14 +91,20 @@ def builtin(name: str) -> Taxonomy:
 
 
 def occupations() -> Taxonomy:
-    """Occupations, VSCO 2020 aligned with ISCO-08 (tiers 1-4; tier = number of digits).
+    """Occupations: every ISCO-08 group under the VSCO 2020 table (tiers 1-4 = digits).
+
+    All 619 ISCO-08 codes (10 major, 43 sub-major, 130 minor, 436 unit groups) plus the
+    VSCO 2020 tier-2 codes ISCO-08 lacks (10, 15, 16, 17, 36). Rows of the curated VSCO
+    2020 table keep their Vietnamese names and attributes; the other ISCO-08 groups carry
+    the ILO's English title and no Vietnamese name.
 
     Extra columns: ``skill_level`` (ISCO skill levels as text, e.g. ``"3;4"``),
     ``skill_level_min``/``skill_level_max``, ``vsco_specific`` (1 where VSCO 2020 gives the
     tier-2 code a Vietnam-specific meaning, so data coded in VSCO needs a crosswalk),
-    ``isco08`` (1 where the row is the ISCO-08 group of that code) and
+    ``isco08`` (1 where the row is the ISCO-08 group of that code),
     ``vsco2020_name_vi`` (VSCO 2020's own title where it differs from the ISCO-08 meaning
-    the row carries).
+    the row carries) and ``name_vi_missing`` (1 where the row comes from ISCO-08 alone and
+    has no Vietnamese name yet).
     """
     return _load("occupation")
 
@@ -97,7 +120,14 @@ def vqf() -> Taxonomy:
 
 
 def sectors() -> Taxonomy:
-    """VSIC 2018 sections ``A``..``U`` (tier 1) and the divisions used here (tier 2, ``H52``)."""
+    """VSIC 2018, complete: sections to sub-classes (tiers 1-5), 1,549 codes.
+
+    Codes carry their section letter: ``H``, ``H52``, ``H521``, ``H5210``, ``H52101``.
+    VSIC's own form (``52``, ``5210``) is the ``alias`` column and is accepted wherever a
+    code is (:meth:`~skillcast.taxonomy.Taxonomy.canonical` rewrites it). Vietnamese names
+    throughout; English names for the sections and the clusters' divisions only (column
+    ``name_en_missing`` is 1 elsewhere).
+    """
     return _load("sector")
 
 
@@ -128,14 +158,15 @@ def clusters() -> pd.DataFrame:
 
 
 def _division_of(codes: Codes) -> pd.Series:
-    """Sector codes rolled up to their division (deeper VSIC codes are cut to 3 characters)."""
+    """Sector codes (``H5210`` or ``5210``) rolled up to their division (``H52``)."""
     return sectors().rollup(as_codes(codes), 2)
 
 
 def clusters_of(codes: Codes) -> pd.Series:
     """The priority clusters of each sector code, as one ``";"``-joined label per row.
 
-    Codes are rolled up to their division first, so ``"H5210"`` counts as ``"H52"``.
+    Codes are rolled up to their division first, so ``"H5210"`` (or ``"5210"``) counts as
+    ``"H52"``.
     Clusters appear in ``clusters.csv`` order, e.g. ``"H52"`` ->
     ``"seaport_maritime;logistics;airport"``; codes in no cluster (or sections) give NaN.
     Use it to label tables; for model features use :func:`cluster_indicators`.

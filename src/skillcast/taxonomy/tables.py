@@ -18,6 +18,7 @@ import pandas as pd
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.taxonomy.validation import (
+    ALIAS_COLUMN,
     REQUIRED_COLUMNS,
     Codes,
     as_codes,
@@ -47,25 +48,51 @@ class Taxonomy:
 
     Look-up methods take a Series (its index is kept), any sequence or array of codes, or a
     single code string, and return a Series aligned with the input. Codes are compared as
-    text; integers are converted with ``str`` first.
+    text; integers are converted with ``str`` first. A table with an ``alias`` column
+    accepts each alias wherever it accepts the code (see :meth:`canonical`).
     """
 
-    __slots__ = ("_by_code", "_name", "_prefix", "_table", "_version")
+    __slots__ = (
+        "_alias",
+        "_alias_widths",
+        "_by_code",
+        "_description",
+        "_name",
+        "_prefix",
+        "_table",
+        "_version",
+    )
 
-    def __init__(self, table: pd.DataFrame, name: str, *, source: str | None = None) -> None:
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        name: str,
+        *,
+        source: str | None = None,
+        description: str | None = None,
+    ) -> None:
         """Validate ``table`` (see :func:`load_taxonomy` for the rules) and wrap it.
 
         Args:
             table: Frame with at least the columns in :data:`REQUIRED_COLUMNS`.
             name: Short name of the classification.
             source: Where the table came from, used in error messages.
+            description: What the table covers, in words, for messages about codes it
+                lacks (default: its name, version and size).
         """
         frame = validate_table(table, source or f"taxonomy {name!r}")
         self._table = frame
         self._name = str(name)
         self._version = str(frame["version"].iloc[0])
+        self._description = description
         self._by_code = frame.set_index("code", drop=False)
         self._prefix = _prefix_lengths(frame)
+        self._alias: dict[str, str] = {}
+        if ALIAS_COLUMN in frame.columns:
+            given = frame[ALIAS_COLUMN].notna()
+            aliases = frame.loc[given, ALIAS_COLUMN]
+            self._alias = dict(zip(aliases, frame.loc[given, "code"], strict=True))
+        self._alias_widths = sorted({len(a) for a in self._alias}, reverse=True)
 
     # ----------------------------------------------------------------- properties
     @property
@@ -98,11 +125,20 @@ class Taxonomy:
         """All column names, required ones first."""
         return tuple(self._table.columns)
 
+    @property
+    def description(self) -> str:
+        """What the table covers, in words, e.g. ``"the shipped occupation table is ..."``."""
+        if self._description:
+            return self._description
+        n = len(self._table)
+        listed = f": {', '.join(self._table['code'])}" if n <= 10 else ""
+        return f"the {self._name} table ({self._version}) has {n:,} code(s){listed}"
+
     def __len__(self) -> int:
         return len(self._table)
 
     def __contains__(self, code: object) -> bool:
-        return isinstance(code, str) and code in self._by_code.index
+        return isinstance(code, str) and self._canonical_one(code) in self._by_code.index
 
     def __repr__(self) -> str:
         return (
@@ -111,9 +147,25 @@ class Taxonomy:
         )
 
     # -------------------------------------------------------------------- look-ups
+    def canonical(self, values: Codes) -> pd.Series:
+        """Each code written the way the table writes it, aligned with the input.
+
+        Only a table with an ``alias`` column rewrites anything: an alias becomes its row's
+        code (the shipped VSIC table: ``"52"`` -> ``"H52"``, ``"5210"`` -> ``"H5210"``), and
+        a code that only starts with an alias takes the same head, so codes finer than the
+        table still roll up (``"52109"`` -> ``"H52109"``). The table's own codes and codes
+        it cannot place pass unchanged; blanks give NaN (as :func:`as_codes`).
+        """
+        s = as_codes(values)
+        if not self._alias:
+            return s
+        inverse, uniq = pd.factorize(s, use_na_sentinel=True)
+        mapped = np.array([self._canonical_one(u) for u in uniq] + [np.nan], dtype=object)
+        return pd.Series(mapped[inverse], index=s.index, name=s.name, dtype=object)
+
     def is_known(self, values: Codes) -> np.ndarray:
-        """Boolean mask: True where the value is a code of this table (NaN -> False)."""
-        return as_codes(values).isin(self._by_code.index).to_numpy(dtype=bool)
+        """Boolean mask: True where the value is a code (or alias) of this table (NaN -> False)."""
+        return self.canonical(values).isin(self._by_code.index).to_numpy(dtype=bool)
 
     def attribute(self, codes: Codes, column: str) -> pd.Series:
         """Value of ``column`` for each code (unknown or missing codes -> NA).
@@ -126,7 +178,7 @@ class Taxonomy:
                 f"{self._name} table ({self._version}) has no column {column!r}; "
                 f"available: {', '.join(self._table.columns)}"
             )
-        s = as_codes(codes)
+        s = self.canonical(codes)
         out = self._by_code[column].reindex(s.to_numpy())
         return pd.Series(out.to_numpy(), index=s.index, name=column, dtype=out.dtype)
 
@@ -174,7 +226,7 @@ class Taxonomy:
         Raises:
             SkillcastDataError: ``code`` is unknown and the table is not prefix-coded.
         """
-        norm = code_str(code)
+        norm = self._canonical_one(code_str(code))
         if isinstance(norm, str) and norm in self._by_code.index:
             chain: list[str] = []
             parent = self._by_code.at[norm, "parent"]
@@ -204,7 +256,7 @@ class Taxonomy:
                 f"tier {tier!r} is not in the {self._name} table ({self._version}); "
                 f"its tiers are {self.tiers}"
             )
-        s = as_codes(codes)
+        s = self.canonical(codes)
         if self._prefix is not None:
             width = self._prefix[tier]
             inverse, uniq = pd.factorize(s, use_na_sentinel=True)
@@ -222,6 +274,18 @@ class Taxonomy:
         return current.where(current.map(tier_of) == tier).astype(object)
 
     # -------------------------------------------------------------------- helpers
+    def _canonical_one(self, code: object) -> object:
+        if not isinstance(code, str) or not self._alias or code in self._by_code.index:
+            return code
+        if (whole := self._alias.get(code)) is not None:
+            return whole
+        for width in self._alias_widths:
+            head = code[:width]
+            if width < len(code) and (target := self._alias.get(head)) is not None:
+                if target.endswith(head):
+                    return target[: len(target) - width] + code
+        return code
+
     def _unknown(self, code: Hashable) -> SkillcastDataError:
         return SkillcastDataError(
             f"code {code!r} is not in the {self._name} table ({self._version}); check "
@@ -229,7 +293,7 @@ class Taxonomy:
         )
 
     def _known_one(self, code: Hashable) -> str:
-        norm = code_str(code)
+        norm = self._canonical_one(code_str(code))
         if not (isinstance(norm, str) and norm in self._by_code.index):
             raise self._unknown(code)
         return norm
@@ -254,7 +318,8 @@ def load_taxonomy(path: str | os.PathLike[str] | IO[str], name: str | None = Non
     """Read a taxonomy CSV (UTF-8, optional BOM) in the skillcast format and validate it.
 
     Use it for a classification of your own: VSIC 2025, a more detailed VSCO table, an
-    ISCO crosswalk. Cells are read as text, so leading zeros in codes survive.
+    ISCO crosswalk. Cells are read as text, so leading zeros in codes survive. An optional
+    ``alias`` column gives a second way of writing each code (``52`` for ``H52``).
 
     Args:
         path: File path or open text file.
@@ -263,7 +328,8 @@ def load_taxonomy(path: str | os.PathLike[str] | IO[str], name: str | None = Non
     Raises:
         SkillcastDataError: naming a missing required column, duplicated codes (count and
             up to five examples), parents that are not in the table, tiers that are not
-            whole numbers, parents not above their children, or a missing / mixed version.
+            whole numbers, parents not above their children, a missing / mixed version, or
+            an alias given to two rows or equal to another row's code.
     """
     is_path = isinstance(path, str | os.PathLike)
     if isinstance(path, str | os.PathLike):

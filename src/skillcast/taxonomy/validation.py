@@ -10,10 +10,14 @@ import pandas as pd
 
 from skillcast.errors import SkillcastDataError
 
-__all__ = ["REQUIRED_COLUMNS", "Codes", "as_codes", "code_str", "validate_table"]
+__all__ = ["ALIAS_COLUMN", "REQUIRED_COLUMNS", "Codes", "as_codes", "code_str", "validate_table"]
 
 #: Columns every taxonomy CSV must have, in this order (extra columns may follow).
 REQUIRED_COLUMNS: tuple[str, ...] = ("code", "parent", "tier", "name_vi", "name_en", "version")
+
+#: Optional extra column: another way of writing the row's code (VSIC's own ``52`` for the
+#: table's ``H52``), accepted wherever a code is and rewritten to the ``code``.
+ALIAS_COLUMN = "alias"
 
 _FORMAT_HINT = "see the CSV format in skillcast/taxonomy/data/README.md"
 
@@ -129,8 +133,32 @@ def validate_table(table: pd.DataFrame, source: str) -> pd.DataFrame:
             "fill `version` on every row with one value, one file per classification version",
         )
     for col in extra:
-        frame[col] = _typed(frame[col])
+        frame[col] = _typed(frame[col]) if col != ALIAS_COLUMN else _aliases(frame, source)
     return frame
+
+
+def _aliases(frame: pd.DataFrame, source: str) -> pd.Series:
+    """The alias column as code text (``01`` must not become the number 1), checked."""
+    alias = pd.Series(as_codes(frame[ALIAS_COLUMN]).to_numpy(), dtype=object)
+    given = alias.notna()
+    dup = alias[given & alias.duplicated(keep=False)]
+    if not dup.empty:
+        raise _fail(
+            source,
+            f"column {ALIAS_COLUMN!r} has {dup.nunique()} value(s) on more than one row, "
+            f"e.g. {_examples(dup)}",
+            "an alias names one code: give each alias to one row only",
+        )
+    clash = given & alias.isin(frame["code"]) & alias.ne(frame["code"])
+    if clash.any():
+        raise _fail(
+            source,
+            f"column {ALIAS_COLUMN!r} has {int(clash.sum())} value(s) that are the code of "
+            f"another row, e.g. {_examples(alias[clash])}",
+            "an alias must not be another row's code: remove these aliases",
+        )
+    # an alias equal to its own code adds nothing
+    return alias.where(alias.ne(frame["code"]))
 
 
 def _blank_to_nan(col: pd.Series) -> pd.Series:
