@@ -239,6 +239,23 @@ def test_bundled_supply_is_a_fresh_draw_from_the_sample(tmp_path: Path) -> None:
     assert out.read_bytes() == sample_path(SUPPLY_FILE).read_bytes()
 
 
+def test_bundled_report_batches_rebuild_byte_identical(tmp_path: Path) -> None:
+    from skillcast.datasets import sample_reports_folder
+    from skillcast.datasets.__main__ import main
+    from skillcast.datasets.sample import write_sample_reports
+
+    shipped = sorted(sample_reports_folder().iterdir())
+    written = write_sample_reports(tmp_path / "reports")
+    assert [p.name for p in written] == [p.name for p in shipped]
+    for fresh, bundled in zip(written, shipped, strict=True):
+        assert fresh.read_bytes() == bundled.read_bytes(), fresh.name
+    assert main(["reports-sample", str(tmp_path / "cli")]) == 0
+    assert (tmp_path / "cli" / "2025-H2.csv").read_bytes() == shipped[-1].read_bytes()
+    (tmp_path / "cli" / "2019-H1.csv").write_text("stale\n")
+    with pytest.raises(SkillcastConfigError, match="2019-H1.csv"):
+        write_sample_reports(tmp_path / "cli")
+
+
 def test_load_sample_panel() -> None:
     panel = load_sample()
     assert isinstance(panel, Panel) and panel.spec == SAMPLE_SPEC
@@ -343,6 +360,29 @@ def test_aggregate_reports_no_carry_and_explicit_end(reports: pd.DataFrame) -> N
     assert early.frame["period"].max() == pd.Period("2020-07", "6M")
     sparse = aggregate_reports(reports, PanelSpec(), fill_zeros=False)
     assert sparse.zero_filled == 0 and len(sparse.frame) == 9
+
+
+def test_aggregate_reports_accounting_per_period(reports: pd.DataFrame) -> None:
+    result = aggregate_reports(reports, PanelSpec())
+    assert result.accounting() == {
+        "rows_in": 12, "dropped_duplicates": 1, "reports": 7, "late_reports": 2,
+        "carried_reports": 2, "carried_rows": 3, "lapsed_reports": 2, "zero_filled": 2,
+    }  # fmt: skip
+    assert result.by_period.to_dict("list") == {
+        "period": ["2020-H1", "2020-H2", "2021-H1", "2021-H2"],
+        "rows_in": [3, 4, 2, 3],
+        "dropped_duplicates": [0, 0, 1, 0],
+        "reports": [2, 2, 1, 2],  # E1+E2, E1+E3, E3, E1+E3
+        "late": [0, 0, 1, 1],
+        "carried": [0, 1, 1, 0],  # E2 into 2020-H2, E1 into 2021-H1
+        "lapsed": [0, 0, 1, 1],  # E2 beyond its one carried period
+        "zero_filled": [0, 0, 1, 1],  # H50/8350/L1 after E3 stops listing it
+    }
+    # rows past the panel end count as received, in no period of the table
+    early = aggregate_reports(reports, PanelSpec(), end="2020-H2")
+    assert early.by_period["period"].tolist() == ["2020-H1", "2020-H2"]
+    assert early.by_period["rows_in"].sum() == 7 and early.rows_in == 12
+    assert early.by_period["lapsed"].tolist() == [0, 0]
 
 
 def test_statutory_deadlines() -> None:

@@ -1,13 +1,16 @@
-"""Datasets: a synthetic Hai Phong-like generator, the bundled sample and its graduate
-supply table, enterprise-report aggregation and a real Eurostat occupation x education
-extract reader."""
+"""Datasets: a synthetic Hai Phong-like generator and the enterprises behind it, the
+bundled sample with its graduate supply table and report batches, enterprise-report
+reading and aggregation, and a real Eurostat occupation x education extract reader."""
 
+from skillcast.datasets.enterprises import EnterpriseReports, make_enterprise_reports
 from skillcast.datasets.eurostat import (
     EUROSTAT_SPEC,
     build_eurostat_extract,
     load_eurostat_extract,
     read_eurostat_extract,
 )
+from skillcast.datasets.report_batches import read_report_batches
+from skillcast.datasets.report_data import ReportData, load_reports
 from skillcast.datasets.reports import ReportAggregation, aggregate_reports, statutory_deadline
 from skillcast.datasets.sample import (
     SAMPLE_SEED,
@@ -15,6 +18,7 @@ from skillcast.datasets.sample import (
     load_sample,
     load_sample_plan,
     load_sample_supply,
+    sample_reports_folder,
     sample_spec,
 )
 from skillcast.datasets.synthetic import make_hai_phong_like
@@ -23,15 +27,21 @@ __all__ = [
     "EUROSTAT_SPEC",
     "SAMPLE_SEED",
     "SAMPLE_SPEC",
+    "EnterpriseReports",
     "ReportAggregation",
+    "ReportData",
     "aggregate_reports",
     "build_eurostat_extract",
     "load_eurostat_extract",
+    "load_reports",
     "load_sample",
     "load_sample_plan",
     "load_sample_supply",
+    "make_enterprise_reports",
     "make_hai_phong_like",
     "read_eurostat_extract",
+    "read_report_batches",
+    "sample_reports_folder",
     "sample_spec",
     "statutory_deadline",
 ]

@@ -20,7 +20,7 @@ from skillcast.periods import Frequency, frequency, parse_periods
 
 _MAX_EXAMPLES = 5
 # Vietnam's statutory deadlines are local dates
-_LOCAL_TZ = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
 DeadlineRule = Callable[[pd.PeriodIndex], pd.DatetimeIndex]
 
 
@@ -46,6 +46,12 @@ class ReportAggregation:
             window (the enterprise counts as not reporting; nothing is filled).
         zero_filled: output rows with no enterprise behind them (a true zero: no
             reporting enterprise employs anyone in that cell that period).
+        by_period: the same accounting per period of the output, one row per period
+            from the first report to the panel end: ``period`` (text label such as
+            ``2024-H1``), ``rows_in``, ``dropped_duplicates``, ``reports``, ``late``,
+            ``carried``, ``lapsed``, ``zero_filled`` (int64). Its columns sum to the
+            totals above, except that rows for periods after ``end`` count in
+            ``rows_in`` and ``dropped_duplicates`` only.
     """
 
     frame: pd.DataFrame
@@ -57,6 +63,15 @@ class ReportAggregation:
     carried_rows: int
     lapsed_reports: int
     zero_filled: int
+    by_period: pd.DataFrame
+
+    def accounting(self) -> dict[str, int]:
+        """The totals as plain ints, for logging: ``rows_in``, ``dropped_duplicates``,
+        ``reports``, ``late_reports``, ``carried_reports``, ``carried_rows``,
+        ``lapsed_reports``, ``zero_filled``."""
+        names = ("rows_in", "dropped_duplicates", "reports", "late_reports", "carried_reports",
+                 "carried_rows", "lapsed_reports", "zero_filled")  # fmt: skip
+        return {name: int(getattr(self, name)) for name in names}
 
 
 def statutory_deadline(periods: pd.PeriodIndex) -> pd.DatetimeIndex:
@@ -145,7 +160,9 @@ def aggregate_reports(
     ident = [enterprise, "_step", *keys]
     order = ["_stamp", "_pos"] if has_stamp else ["_pos"]
     rows = rows.sort_values(order, kind="stable")
-    rows = rows.loc[~rows.duplicated(ident, keep="last")]
+    superseded = rows.duplicated(ident, keep="last").to_numpy()
+    received, dropped_steps = rows["_step"].to_numpy(), rows["_step"].to_numpy()[superseded]
+    rows = rows.loc[~superseded]
     dropped = rows_in - len(rows)
 
     origin = rows["_period"].min()
@@ -161,7 +178,7 @@ def aggregate_reports(
     report_late = rows.groupby([enterprise, "_step"], sort=False)["_late"].max()
 
     # 3. carry forward
-    carried, n_carried_reports, n_lapsed = _carry(rows, enterprise, carry_forward, end_step)
+    carried, carried_steps, lapsed_steps = _carry(rows, enterprise, carry_forward, end_step)
     everything = pd.concat([rows.assign(_carried=0), carried], ignore_index=True)
 
     grouped = everything.groupby([*keys, "_step"], sort=True, observed=True)
@@ -171,28 +188,50 @@ def aggregate_reports(
         n_carried=("_carried", "sum"),
         n_late=("_late", "sum"),
     ).reset_index()
-    zero_filled = 0
+    out["_zero"] = False
     if fill_zeros and len(out):
-        before = len(out)
         out = _fill_zero_cells(out, keys, end_step)
-        zero_filled = len(out) - before
+    zero_steps = out["_step"].to_numpy()[out["_zero"].to_numpy(dtype=bool)]
     periods = freq.range(origin, origin + int(end_step))  # Period + 1 = next period
     frame = out[keys].copy()
     frame[spec.period] = pd.Series(periods[out["_step"].to_numpy()], index=out.index)
     frame[spec.target] = out["_target"].astype("float64")
     for column in ("n_enterprises", "n_carried", "n_late"):
         frame[column] = out[column].astype(np.int64)
+    report_steps = report_late.index.get_level_values("_step").to_numpy()
+    by_period = _per_period(
+        freq.labels(periods),
+        rows_in=received,
+        dropped_duplicates=dropped_steps,
+        reports=report_steps,
+        late=report_steps[report_late.to_numpy() > 0],
+        carried=carried_steps,
+        lapsed=lapsed_steps,
+        zero_filled=zero_steps,
+    )
     return ReportAggregation(
         frame=frame.reset_index(drop=True),
         rows_in=rows_in,
         dropped_duplicates=dropped,
         reports=len(report_late),
         late_reports=int(report_late.sum()),
-        carried_reports=n_carried_reports,
+        carried_reports=len(carried_steps),
         carried_rows=len(carried),
-        lapsed_reports=n_lapsed,
-        zero_filled=zero_filled,
+        lapsed_reports=len(lapsed_steps),
+        zero_filled=len(zero_steps),
+        by_period=by_period,
     )
+
+
+def _per_period(labels: np.ndarray, **steps: np.ndarray) -> pd.DataFrame:
+    """Counts of each event per period, from the step of every event (steps past the
+    last label are left out)."""
+    n = len(labels)
+    table = pd.DataFrame({"period": pd.Series(labels, dtype=object).astype(str)})
+    for name, at in steps.items():
+        at = np.asarray(at, dtype=np.int64)
+        table[name] = np.bincount(at[at < n], minlength=n).astype(np.int64)
+    return table
 
 
 def _validated(
@@ -240,7 +279,7 @@ def _validated(
     if stamp:
         stamps = pd.to_datetime(rows[stamp], errors="coerce", format="mixed")
         if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-            stamps = stamps.dt.tz_convert(_LOCAL_TZ).dt.tz_localize(None)
+            stamps = stamps.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
         bad = stamps.isna().to_numpy()
         if bad.any():
             raise _error(rows, bad, stamp, shown, "are empty or not timestamps",
@@ -279,12 +318,12 @@ def _end_step(
 
 def _carry(
     rows: pd.DataFrame, enterprise: str, limit: int, end_step: int
-) -> tuple[pd.DataFrame, int, int]:
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Copies of each enterprise's last report for the periods it missed.
 
     Returns the carried rows (``_step`` = the period filled, ``_carried`` = 1,
-    ``_late`` = 0), the number of (enterprise, period) pairs filled and the number
-    left empty because the gap ran past ``limit``.
+    ``_late`` = 0), the step of each (enterprise, period) pair filled and the step of
+    each pair left empty because the gap ran past ``limit``.
     """
     events = (
         rows[[enterprise, "_step"]]
@@ -297,9 +336,9 @@ def _carry(
     # periods missing after each report, until the next report or the panel end
     missing = np.clip(np.minimum(nxt, end_step + 1) - steps - 1, 0, None)
     n_fill = np.minimum(missing, limit)
-    lapsed = int((missing - n_fill).sum())
-    event_of = np.repeat(np.arange(len(events)), n_fill)
-    offset = np.arange(n_fill.sum()) - np.repeat(np.cumsum(n_fill) - n_fill, n_fill) + 1
+    event_of, offset = _runs(n_fill)
+    lapse_of, lapse_offset = _runs(missing - n_fill)
+    lapsed_steps = steps[lapse_of] + n_fill[lapse_of] + lapse_offset
     filled = pd.DataFrame(
         {
             enterprise: events[enterprise].to_numpy()[event_of],
@@ -312,7 +351,14 @@ def _carry(
     carried = carried.drop(columns="_source").rename(columns={"_fill": "_step"})
     carried["_late"] = 0
     carried["_carried"] = 1
-    return carried, len(filled), lapsed
+    return carried, filled["_fill"].to_numpy(), lapsed_steps
+
+
+def _runs(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For runs of the given lengths: the run of each element and its 1-based offset."""
+    of = np.repeat(np.arange(len(lengths)), lengths)
+    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + 1
+    return of, offset
 
 
 def _fill_zero_cells(out: pd.DataFrame, keys: list[str], end_step: int) -> pd.DataFrame:
@@ -322,12 +368,12 @@ def _fill_zero_cells(out: pd.DataFrame, keys: list[str], end_step: int) -> pd.Da
     starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
     first = out["_step"].to_numpy()[starts]
     lengths = end_step - first + 1
-    cell_of = np.repeat(np.arange(len(starts)), lengths)
-    step = first[cell_of] + np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths,
-                                                                 lengths)  # fmt: skip
+    cell_of, offset = _runs(lengths)
+    step = first[cell_of] + offset - 1
     grid = out.loc[starts[cell_of], keys].reset_index(drop=True)
     grid["_step"] = step
     full = grid.merge(out, on=[*keys, "_step"], how="left")
+    full["_zero"] = full["_zero"].isna()
     for column in ("_target", "n_enterprises", "n_carried", "n_late"):
         full[column] = full[column].fillna(0)
     return full

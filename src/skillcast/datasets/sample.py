@@ -5,7 +5,10 @@ stored as ``data/hai_phong_sample.csv.gz``; its synthetic graduate supply,
 ``make_supply_table(load_sample(), seed=SAMPLE_SEED)`` (2015-H1..2030-H2), is stored as
 ``data/hai_phong_supply.csv.gz`` and read by :func:`load_sample_supply` (both described
 in ``data/DATA_CARD.md``). :func:`load_sample_plan` gives the planned values of its
-known drivers, 2015-H1..2035-H2 (computed, not stored). Regenerate both, byte for byte, with::
+known drivers, 2015-H1..2035-H2 (computed, not stored). The enterprise reports behind the
+sample's last :data:`REPORTS_PERIODS` half-years, ``make_enterprise_reports`` on it with
+seed :data:`SAMPLE_SEED`, are stored one CSV per half-year in ``data/reports_sample/``
+(:func:`sample_reports_folder`). Regenerate all three, byte for byte, with::
 
     python -m skillcast.datasets rebuild-sample
 """
@@ -19,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from skillcast.datasets.enterprises import EnterpriseReports, make_enterprise_reports
+from skillcast.datasets.report_batches import CSV_SUFFIXES, PARQUET_SUFFIXES
 from skillcast.datasets.synthetic import driver_plan, make_hai_phong_like
 from skillcast.errors import SkillcastConfigError
 from skillcast.panel import Panel, PanelSpec, load_panel
@@ -30,6 +35,11 @@ SAMPLE_END = "2025"
 SAMPLE_FILE = "hai_phong_sample.csv.gz"
 SUPPLY_FILE = "hai_phong_supply.csv.gz"
 SUPPLY_HORIZON = 10  # half-years of supply after the sample's last period (to 2030-H2)
+REPORTS_FOLDER = "reports_sample"
+# the report batches of the whole sample would be about 2.9 MB: the last ten half-years
+# keep the folder near 1.3 MB and still give a backtest a few origins
+REPORTS_PERIODS = 10
+REPORTS_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 SAMPLE_SPEC = PanelSpec(
     period="period",
@@ -162,3 +172,53 @@ def _write_gzip_csv(frame: pd.DataFrame, path: Path) -> Path:
     tmp.write_bytes(buffer.getvalue())
     tmp.replace(path)  # atomic: a failed rebuild leaves the previous file intact
     return path
+
+
+def sample_reports_folder() -> Path:
+    """The bundled folder of enterprise report batches: one CSV per half-year,
+    2021-H1..2025-H2 (``2021-H1.csv``..), drawn from the sample (see ``DATA_CARD.md``).
+    Read it with :func:`~skillcast.datasets.load_reports`."""
+    return sample_path(REPORTS_FOLDER)
+
+
+def generate_sample_reports() -> EnterpriseReports:
+    """A fresh draw of the bundled report batches: ``make_enterprise_reports`` on the
+    bundled sample's last :data:`REPORTS_PERIODS` half-years, seed :data:`SAMPLE_SEED`.
+    Its ``reports`` are what the folder holds; ``complete`` and ``log`` say what they
+    should have been and what went wrong."""
+    frame = pd.read_csv(sample_path(), dtype=_TEXT_COLUMNS)
+    labels = sorted(frame["period"].unique())[-REPORTS_PERIODS:]
+    window = frame.loc[frame["period"].isin(labels)].reset_index(drop=True)
+    return make_enterprise_reports(window, seed=SAMPLE_SEED)
+
+
+def write_sample_reports(folder: str | Path | None = None) -> list[Path]:
+    """Write the report batches, one CSV per half-year named after it (``2024-H1.csv``),
+    UTF-8 with ``\\n`` line ends and times to the minute, so rebuilds are byte-identical.
+
+    Refuses a folder that already holds batch files other than these: a stale batch
+    left beside them would be read with them.
+    """
+    folder = Path(folder) if folder is not None else sample_reports_folder()
+    reports = generate_sample_reports().reports
+    names = {f"{label}.csv": label for label in sorted(reports["period"].unique())}
+    if folder.is_dir():
+        stale = sorted(p.name for p in folder.iterdir()
+                       if p.name.lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES)
+                       and p.name not in names)  # fmt: skip
+        if stale:
+            raise SkillcastConfigError(
+                f"{folder} holds other batch files {stale[:5]}: remove them, or write the "
+                "report batches to an empty folder."
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, label in names.items():
+        batch = reports.loc[reports["period"] == label]
+        text = batch.to_csv(index=False, lineterminator="\n", date_format=REPORTS_TIME_FORMAT)
+        path = folder / name
+        tmp = path.with_suffix(".csv.tmp")
+        tmp.write_bytes(text.encode("utf-8"))
+        tmp.replace(path)  # atomic: a failed rebuild leaves the previous batch intact
+        written.append(path)
+    return written
