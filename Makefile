@@ -19,17 +19,20 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/mypy
 
+# the report's browser test drives Debian's headless chromium: installed when missing
 test: lint
+	sh tests/install-browser.sh
 	$(BIN)/python -m pytest
 
 # The quick loop: lint and every test but the slow accuracy bars and app runs.
 test-fast: lint
+	sh tests/install-browser.sh
 	$(BIN)/python -m pytest -m "not slow"
 
 # One retraining cycle on the bundled sample: train (exit 3 = a challenger, not an
 # error), forecast, then show the head of the forecast, openings and supply-gap CSVs.
 run: $(STAMP)
-	$(BIN)/skillcast-train; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
+	$(BIN)/skillcast-train data=sample; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 3 ] || exit $$code
 	$(BIN)/skillcast-forecast scenarios=sample
 	@for f in latest.csv latest_openings.csv latest_supply_gap.csv latest_scenarios.csv; do \
 		if [ -f forecasts/$$f ]; then echo; echo "== $(CURDIR)/forecasts/$$f"; \

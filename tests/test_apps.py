@@ -25,6 +25,7 @@ from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
 from pandas.testing import assert_frame_equal
 
+from app_runs import named_data
 from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
 from skillcast.apps import train as train_app
@@ -57,7 +58,7 @@ BIN = Path(sys.executable).parent
 
 def cfg(name: str, root: Path, *overrides: str):
     with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
-        return compose(name, overrides=[f"paths.root={root}", *overrides])
+        return compose(name, overrides=[f"paths.root={root}", *named_data(name, overrides)])
 
 
 def client(root: Path) -> MlflowClient:
@@ -231,7 +232,7 @@ def test_unchanged_rerun_is_skipped_and_a_tie_keeps_the_champion(project: Path) 
     assert aliases(project) == {"champion": "1", "challenger": "2"}
     last = runs(project, "train")[-1]
     assert last.data.tags["promoted"] == "false"
-    assert "does not beat" in last.data.tags["promotion"]
+    assert "does not beat" in last.data.tags["promotion_reason"]
 
 
 def test_better_model_on_new_data_is_promoted_after_rescoring_the_champion(
@@ -247,12 +248,12 @@ def test_better_model_on_new_data_is_promoted_after_rescoring_the_champion(
     assert run.data.metrics["champion_score"] == pytest.approx(champion_on_new_data, rel=1e-12)
     assert run.data.metrics["backtest_mase"] == pytest.approx(mase_of(AutoETS(), panel), rel=1e-9)
     assert run.data.metrics["backtest_mase"] < champion_on_new_data
-    assert "re-scored on this data" in run.data.tags["promotion"]
+    assert "re-scored on this data" in run.data.tags["promotion_reason"]
 
 
 def test_multirun_nests_one_run_per_job_under_a_parent(project: Path, monkeypatch) -> None:
     argv = ["skillcast-train", "-m", "model=seasonal_naive,croston", f"paths.root={project}",
-            "data.max_series=20", "backtest=quick", "output.horizon=2",
+            "data=sample", "data.max_series=20", "backtest=quick", "output.horizon=2",
             "reconcile=none"]  # fmt: skip
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as exited:
@@ -320,7 +321,7 @@ def test_forecast_refits_when_the_data_changed(project: Path) -> None:
     assert len(table) == 25 * 2
     run = runs(project, "forecast")[-1]
     assert run.data.params["refit"] == "True"
-    panel = load_data(cfg("forecast", project, *overrides).data)
+    panel = load_data(cfg("forecast", project, "data=sample", *overrides).data)
     want = SeasonalNaive().fit(panel).predict(2).frame["mean"].to_numpy()
     np.testing.assert_array_equal(table["forecast"].astype(int), np.floor(want + 0.5))
 
@@ -448,7 +449,8 @@ def test_an_unwritable_folder_exits_7_with_one_line(tmp_path: Path, where: str) 
 def test_store_paths_with_question_marks_and_hashes_stay_in_the_project(scratch: Path) -> None:
     root = scratch / "odd?name#1"
     with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
-        composed = compose("train", overrides=[f"paths.root='{root}'", *SMALL])  # quoted
+        quoted = f"paths.root='{root}'"
+        composed = compose("train", overrides=[quoted, "data=sample", *SMALL])
     assert composed.tracking.uri.endswith("/odd%3Fname%231/mlflow.db")
     assert train_app.run(composed) == EXIT_OK
     assert (root / "mlflow.db").is_file()

@@ -20,6 +20,7 @@ from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
 from sklearn.base import clone
 
+from app_runs import named_data
 from skillcast import tracking
 from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
@@ -56,7 +57,7 @@ LATEST = ("latest.csv", "latest_all_levels.csv", "latest_openings.csv", "latest_
 
 def cfg(name: str, root: Path, *overrides: str):
     with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
-        return compose(name, overrides=[f"paths.root={root}", *overrides])
+        return compose(name, overrides=[f"paths.root={root}", *named_data(name, overrides)])
 
 
 def client(root: Path) -> MlflowClient:
@@ -118,7 +119,7 @@ def champion(base: Path) -> ReconciledForecaster:
 
 @pytest.fixture(scope="module")
 def panel(base: Path) -> Panel:
-    return load_data(cfg("forecast", base, *FORECAST).data)
+    return load_data(cfg("forecast", base, "data=sample", *FORECAST).data)
 
 
 @pytest.fixture
@@ -323,7 +324,7 @@ def test_changed_data_refits_the_reconciled_model(project: Path) -> None:
     total = every.loc[every["aggregation"] == "total"].set_index("period")["forecast"]
     sums = every.loc[bottom].groupby("period")["forecast"].apply(lambda f: f.astype(int).sum())
     assert total.astype(int).to_dict() == sums.to_dict()
-    panel = load_data(cfg("forecast", project, *overrides).data)
+    panel = load_data(cfg("forecast", project, "data=sample", *overrides).data)
     want = ReconciledForecaster(SeasonalNaive()).fit(panel).predict(2).frame["mean"]
     got = read(folder / "latest.csv").sort_values(["sector", "occupation", "level", "period"])
     np.testing.assert_array_equal(numbers(got, "forecast"), np.floor(want.to_numpy() + 0.5))
@@ -434,7 +435,8 @@ def test_declared_openings_pass_through_with_hiring_factor() -> None:
     panel = Panel(full.spec, full.frame.loc[keep].reset_index(drop=True))
     forecast = SeasonalNaive().fit(panel).predict(2)
     with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
-        demand = compose("forecast", overrides=["demand.hiring_adjustment=0.5"]).demand
+        overrides = ["data=sample", "demand.hiring_adjustment=0.5"]
+        demand = compose("forecast", overrides=overrides).demand
     out = demand_outputs(demand, forecast, panel)
     assert "declared openings" in out.openings.attrs["note"]
     table = openings_frame(out.openings, panel.freq)

@@ -36,6 +36,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from app_runs import named_data
 from skillcast import tracking
 from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
@@ -59,7 +60,7 @@ BIN = Path(sys.executable).parent
 
 def cfg(name: str, root: Path, *overrides: str):
     with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
-        return compose(name, overrides=[f"paths.root={root}", *overrides])
+        return compose(name, overrides=[f"paths.root={root}", *named_data(name, overrides)])
 
 
 def client(root: Path) -> MlflowClient:
@@ -327,7 +328,7 @@ def test_training_keeps_a_tampered_champion_and_names_why(
     c = client(base)
     assert str(c.get_model_version_by_alias(MODEL, "champion").version) == "1"
     challenger = c.get_model_version_by_alias(MODEL, "challenger")
-    reason = challenger.tags["promotion"]
+    reason = challenger.tags["promotion_reason"]
     assert "could not be re-scored" in reason and "arrays.npz (changed)" in reason
     c.delete_registered_model_alias(MODEL, "challenger")
 
@@ -392,7 +393,8 @@ def test_a_version_registered_before_digests_loads_unverified_and_its_code_never
     with (folder / "pyfunc.py").open("a") as handle:  # the probe's one added line
         handle.write(f"\nimport pathlib; pathlib.Path({str(marker)!r}).touch()\n")
 
-    forecast = ["data.max_series=20", "output.horizon=2", "refit=never"]
+    # a version from before the data source was recorded names no data: say which
+    forecast = ["data=sample", "data.max_series=20", "output.horizon=2", "refit=never"]
     with caplog.at_level(logging.WARNING):
         code = forecast_app.run(cfg("forecast", root, *forecast, f"model_ref={legacy}"))
     assert code == EXIT_OK

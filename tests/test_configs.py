@@ -140,7 +140,7 @@ def test_reconcile_and_demand_groups_set_what_they_promise() -> None:
     for option in schema.group_options("reconcile"):
         picked = check_config(compose_cfg("train", [f"reconcile={option}"]))["reconcile"]
         assert picked["method"] == option  # each option is named after its method
-    forecast = check_config(compose_cfg("forecast"))
+    forecast = check_config(compose_cfg("forecast", ["data=sample"]))
     demand = forecast["demand"]
     # the sample brings its own supply table; the replacement rates are the shipped ones
     assert demand["supply"] == {"_target_": "skillcast.datasets.load_sample_supply"}
@@ -259,7 +259,7 @@ def test_the_features_group_reaches_every_pooled_model(option: str) -> None:
 def test_default_features_are_those_the_pooled_model_makes_itself() -> None:
     # GlobalModel(features=None) builds make_default_features(panel): the default option
     # must give the same columns and values, so spelling it out changes no forecast
-    cfg = compose_cfg("train", ["data.max_series=12"])
+    cfg = compose_cfg("train", ["data=sample", "data.max_series=12"])
     panel = load_data(cfg.data)
     configured = build(cfg.features).fit(panel)
     own = make_default_features(panel).fit(panel)
@@ -351,7 +351,7 @@ def test_missing_mandatory_values_are_named() -> None:
 
 
 def test_data_options_load_small_panels(tmp_path: Path) -> None:
-    cfg = compose_cfg("train", ["data.max_series=5", "data.until=2020-H2"])
+    cfg = compose_cfg("train", ["data=sample", "data.max_series=5", "data.until=2020-H2"])
     panel = load_data(cfg.data)
     assert panel.n_series == 5
     assert panel.freq.label(panel.periods[-1]) == "2020-H2"

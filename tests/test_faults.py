@@ -32,6 +32,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
+from app_runs import named_data
 from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
 from skillcast.apps import train as train_app
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 SMALL = ["data.max_series=20", "output.horizon=2"]
-TRAIN = [*SMALL, "model=seasonal_naive", "backtest=quick", "reconcile=none"]
+TRAIN = ["data=sample", *SMALL, "model=seasonal_naive", "backtest=quick", "reconcile=none"]
 # scenarios on every other run: the set alternates between 6 and 3 files
 FORECASTS = ([*SMALL, "scenarios=sample"], SMALL)
 SEEDS = (20261, 20262)  # one campaign per core
@@ -192,7 +193,8 @@ def in_process(app: str, root: Path, args: list[str]) -> int:
     """Run an app in this process (one at a time: Hydra and MLflow keep global state)."""
     module = train_app if app == "skillcast-train" else forecast_app
     with IN_PROCESS, initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
-        cfg = compose(app.removeprefix("skillcast-"), overrides=[f"paths.root={root}", *args])
+        overrides = [f"paths.root={root}", *named_data(app, args)]
+        cfg = compose(app.removeprefix("skillcast-"), overrides=overrides)
         return module.run(cfg)
 
 

@@ -36,6 +36,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from mlflow import MlflowClient
 
+from app_runs import named_data
 from skillcast import tracking
 from skillcast.apps import forecast as forecast_app
 from skillcast.apps import schema
@@ -225,7 +226,7 @@ def cfg(name: str, root: Path, url: str, *overrides: str):
     with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
         return compose(
             name, overrides=[f"paths.root={root}", "tracking=server", f"tracking.uri={url}",
-                             *overrides],
+                             *named_data(name, overrides)],
         )  # fmt: skip
 
 

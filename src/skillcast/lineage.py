@@ -29,6 +29,16 @@ class DataFingerprint:
     last: str
     freq: str
     target: str
+    series_digest: str = ""  # sha256 of the sorted series keys: which series, not values
+
+    def extends(self, other_last: str, other_series: str) -> bool:
+        """Whether this data holds the same series as a panel fingerprinted with
+        ``other_series`` and ends later than ``other_last`` (a label of the same
+        frequency): a periodic refresh of it."""
+        if not (other_series and other_last) or other_series != self.series_digest:
+            return False
+        # labels of one frequency (2024, 2024-H1, 2024Q3, 2024-07) sort as their periods
+        return self.last > other_last
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -54,6 +64,9 @@ def fingerprint(panel: Panel) -> DataFingerprint:
     digest = hashlib.sha256(head.encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     labels = panel.freq.labels(panel.periods[[0, -1]]) if panel.n_periods else ["", ""]
+    keys = frame[list(spec.keys)].drop_duplicates().sort_values(list(spec.keys))
+    series = hashlib.sha256(head.encode())
+    series.update(pd.util.hash_pandas_object(keys, index=False).to_numpy().tobytes())
     return DataFingerprint(
         digest=digest.hexdigest(),
         rows=len(panel),
@@ -62,6 +75,7 @@ def fingerprint(panel: Panel) -> DataFingerprint:
         last=str(labels[-1]),
         freq=panel.freq.name,
         target=spec.target,
+        series_digest=series.hexdigest(),
     )
 
 

@@ -135,6 +135,8 @@ class Tracker:
             run_name=run_name,
             parent_run_id=parent_run_id,
             tags=dict(tags or {}),
+            # a child of the run in progress (a refit inside a forecast run)
+            nested=mlflow.active_run() is not None,
         )
         try:
             yield active

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,3 +124,40 @@ def _drop_missing(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_missing(v) for v in value]
     return value
+
+
+def misspelled_keys(config_name: str, overrides: Sequence[str]) -> list[str]:
+    """"Did you mean" lines for the command-line overrides that name a key the config
+    does not have (``model.n_estimator=5`` -> ``model.n_estimators``): the keys of a
+    ``_target_`` node are the parameters of the class it builds."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    choices = [o for o in overrides if "=" in o and "." not in o.split("=", 1)[0]]
+    dotted = [o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o]
+    dotted = [k for k in dotted if "." in k and not k.startswith("hydra.")]
+    if not dotted:
+        return []
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module("skillcast.configs", version_base="1.3"):
+            cfg = compose(config_name, overrides=choices)
+    except Exception:  # the group choices themselves are wrong: Hydra said so
+        return []
+    finally:
+        GlobalHydra.instance().clear()
+    lines = []
+    for key in dotted:
+        parent, _, name = key.rpartition(".")
+        node = OmegaConf.select(cfg, parent, throw_on_missing=False)
+        if not isinstance(node, DictConfig) or name in node:
+            continue
+        known = [str(k) for k in node.keys() if not str(k).startswith("_")]
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        where = f" ({node._target_})" if "_target_" in node else ""
+        if close:
+            lines.append(f"{key}: no such key{where}; did you mean "
+                         f"{' or '.join(f'{parent}.{c}' for c in close)}?")  # fmt: skip
+        else:
+            lines.append(f"{key}: no such key{where}; the keys are {', '.join(known)}.")
+    return lines

@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 
@@ -63,6 +64,27 @@ def exit_code(exc: BaseException) -> int:
     return EXIT_FAILED
 
 
+# The library names its options as Python does (PanelSpec.gaps='missing'); a user of the
+# apps sets them as config keys (data.spec.gaps=missing).
+_APP_TERMS = (
+    (re.compile(r"\bPanelSpec\.(\w+)='(\w+)'"), r"data.spec.\1=\2"),
+    (re.compile(r"\bPanelSpec\.(\w+)"), r"data.spec.\1"),
+    (re.compile(r"\bReadOptions\((\w+)=('[^']*'|\w+)\)"), r"data.read.\1=\2"),
+    (re.compile(r"\bReadOptions\.(\w+)"), r"data.read.\1"),
+    (re.compile(r"\bsupply_gap\(freq='(\w+)'\)"), r"demand.supply_freq=\1"),
+    (re.compile(r"\bunknown='(\w+)'"), r"data.crosswalk.unknown=\1"),
+    (re.compile(r"\bnew_from="), "data.crosswalk.new_from="),
+)
+
+
+def app_terms(message: str) -> str:
+    """``message`` with the Python names of options replaced by the config keys that
+    set them in the apps."""
+    for pattern, replacement in _APP_TERMS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def report(message: str, level: int = logging.INFO) -> None:
     """A line for the operator, through logging (Hydra sends it to the console and the
     job's log file)."""
@@ -76,7 +98,7 @@ def guarded(step: Callable[[], int]) -> int:
     except (SkillcastDataError, SkillcastConfigError, HydraException,
             OmegaConfBaseException) as exc:  # fmt: skip
         kind = "bad data" if isinstance(exc, SkillcastDataError) else "bad config"
-        report(f"{kind}: {exc}", logging.ERROR)
+        report(f"{kind}: {app_terms(str(exc))}", logging.ERROR)
         return exit_code(exc)
     except ModelIntegrityError as exc:
         report(f"model refused: {exc}", logging.ERROR)
@@ -102,11 +124,12 @@ def combined_exit(codes: list[int]) -> int:
     return max(failures, default=EXIT_OK)
 
 
-def console_main(hydra_main: Callable[[], None], codes: list[int]) -> None:
+def console_main(hydra_main: Callable[[], None], codes: list[int], config_name: str) -> None:
     """Run a Hydra entry point as a console script and exit with its jobs' code.
 
     ``hydra_main`` appends each job's exit code to ``codes``. Hydra itself exits 1 on a
-    config it cannot compose; that is a bad config here (2).
+    config it cannot compose; that is a bad config here (2), with a "did you mean" for a
+    misspelled key.
     """
     # before anything imports mlflow, which reads it once, at import
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -115,5 +138,10 @@ def console_main(hydra_main: Callable[[], None], codes: list[int]) -> None:
     try:
         hydra_main()
     except SystemExit as exc:
+        if exc.code == 1:
+            from skillcast.apps.config import misspelled_keys
+
+            for line in misspelled_keys(config_name, sys.argv[1:]):
+                print(line, file=sys.stderr)
         raise SystemExit(2 if exc.code == 1 else exc.code) from None
     sys.exit(combined_exit(codes))

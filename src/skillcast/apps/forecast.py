@@ -28,10 +28,20 @@ instant; ``<output.dir>/<first forecast period>`` links to it too. A run that fa
 or is killed, before that swap leaves the published set as it was; a
 ``latest_<name>.csv`` the new set lacks is gone with the swap.
 
+The data is never implied: ``data=project`` (the default) reads again the data source
+recorded with the model version (its ``data_source`` tag), so rows added since count; a
+``data`` override whose spec (keys, freq, target, measure) differs from the model's
+stops with exit 2 unless ``refit=always``. The bundled sample is read only when asked
+(``data=sample``).
+
 When the latest data differs from the data the model was trained on (its
 ``data_fingerprint`` tag), ``refit=auto`` (the default) refits the model's configuration
 -- the parameters of the saved forecaster -- on the latest data before forecasting;
-``refit=never`` forecasts from the registered state as is; ``refit=always`` refits.
+``refit=never`` forecasts from the registered state as is; ``refit=always`` refits. A
+refit is logged as a run of its own (kind ``refit``, the refitted model with it, nested
+in the forecast run), and every row of every file says which version made it, the run
+holding the fitted model (``run_id``: the refit run when refit), the last period of the
+data it was fitted on (``data_through``) and whether it was refit (``refit``).
 """
 
 from __future__ import annotations
@@ -48,7 +58,14 @@ from sklearn.base import clone
 
 from skillcast.apps.config import build, check_config, locked
 from skillcast.apps.console import EXIT_OK, console_main, guarded, report
-from skillcast.apps.data import load_data, load_future_exog
+from skillcast.apps.data import (
+    TAG_SOURCE,
+    check_spec,
+    load_future_exog,
+    load_source,
+    log_reports,
+    recorded_data,
+)
 from skillcast.apps.scenario_outputs import (
     forecast_exog,
     scenario_metrics,
@@ -100,8 +117,6 @@ def _forecast(cfg: DictConfig) -> int:
     if int(cfg.output.horizon) < 1:
         raise SkillcastConfigError(f"output.horizon must be >= 1, got {cfg.output.horizon}.")
     current_name(str(cfg.output.latest))
-    panel = load_data(cfg.data)
-    fp = fingerprint(panel)
 
     from skillcast import tracking
 
@@ -111,11 +126,19 @@ def _forecast(cfg: DictConfig) -> int:
     except LookupError as exc:
         raise SkillcastConfigError(str(exc)) from exc
     model_run_id = version.run_id if version is not None else _run_of(uri)
-    trained_on = (version.tags or {}).get(tracking.TAG_FINGERPRINT) if version else None
-    if trained_on is None and model_run_id:
-        trained_on = tracker.client.get_run(model_run_id).data.tags.get(tracking.TAG_FINGERPRINT)
-    refit = cfg.refit == "always" or (cfg.refit == "auto" and trained_on != fp.digest)
+    model_tags = dict(version.tags or {}) if version is not None else {}
+    if model_run_id:
+        run_tags = tracker.client.get_run(model_run_id).data.tags
+        model_tags = {**run_tags, **model_tags}
     label = version.version if version is not None else uri
+    what = f"model version {label}" if version is not None else f"model {uri}"
+    cfg.data = recorded_data(cfg.data, model_tags.get(TAG_SOURCE), what)
+    resolved = check_config(cfg)  # the demand group reads the data's supply table
+    loaded = load_source(cfg.data)
+    panel = loaded.panel
+    fp = fingerprint(panel)
+    trained_on = model_tags.get(tracking.TAG_FINGERPRINT)
+    refit = cfg.refit == "always" or (cfg.refit == "auto" and trained_on != fp.digest)
 
     tags = {tracking.TAG_KIND: "forecast", tracking.TAG_FINGERPRINT: fp.digest}
     with tracker.run(f"forecast v{label} {fp.last}", tags=tags) as active:
@@ -128,14 +151,27 @@ def _forecast(cfg: DictConfig) -> int:
             labelled_frame(panel), str(cfg.data.name), fp.digest, "forecast", fp.target,
             fp.as_dict(),
         )  # fmt: skip
+        if loaded.reports is not None:
+            log_reports(tracker, loaded.reports)
         forecaster = tracker.load_pyfunc(uri).unwrap_python_model().forecaster
+        fitted = getattr(forecaster, "panel_", None)
+        if fitted is not None:
+            check_spec(panel.spec, fitted.spec, what, str(cfg.refit))
+        through = model_tags.get("data_through") or (fingerprint(fitted).last if fitted else "")
+        fitted_run = model_run_id or ""
         if refit:
-            report(f"The data changed since model {label} was trained: refitting its config.")
-            forecaster = clone(forecaster).fit(panel)
+            why = "refit=always" if cfg.refit == "always" else "the data changed since"
+            report(f"Refitting the configuration of {what} on the latest data ({why}).")
+            forecaster, fitted_run = refit_logged(
+                tracker, forecaster, panel, fp, label, active.info.run_id
+            )
+            through = fp.last
         created_at = datetime.now(UTC).replace(microsecond=0)
         stamp = {
             "model_version": version.version if version is not None else "",
-            "run_id": model_run_id or "",
+            "run_id": fitted_run,
+            "data_through": through,
+            "refit": refit,
             "created_at": created_at,
             "forecast_run_id": active.info.run_id,
         }
@@ -161,6 +197,27 @@ def _forecast(cfg: DictConfig) -> int:
         report(f"Written: {folder / name}")
     report(f"Published as {out_dir / current_name(latest)}; latest forecast: {out_dir / latest}")
     return EXIT_OK
+
+
+def refit_logged(
+    tracker: Any, forecaster: Forecaster, panel: Panel, fp: Any, label: str, parent: str
+) -> tuple[Forecaster, str]:
+    """Refit ``forecaster``'s configuration on ``panel`` in a run of its own (kind
+    ``refit``, nested in the forecast run ``parent``), the refitted model logged with it;
+    return the refitted forecaster and that run's ID."""
+    from skillcast import tracking
+
+    tags = {
+        tracking.TAG_KIND: "refit",
+        tracking.TAG_FINGERPRINT: fp.digest,
+        "model_version": str(label),
+        "data_through": fp.last,
+    }
+    with tracker.run(f"refit v{label} {fp.last}", parent_run_id=parent, tags=tags) as run:
+        refitted = clone(forecaster).fit(panel)
+        levels = getattr(refitted, "levels", None) or ()
+        tracker.log_model(refitted, panel.spec, tuple(levels))
+        return refitted, run.info.run_id
 
 
 def forecast_tables(
@@ -298,7 +355,7 @@ def _hydra_main(cfg: DictConfig) -> None:
 def main() -> None:
     """Console script ``skillcast-forecast``: exit 0 ok, 2 bad config, 4 bad data, 5 failed,
     6 model modified after registration."""
-    console_main(_hydra_main, _CODES)
+    console_main(_hydra_main, _CODES, "forecast")
 
 
 if __name__ == "__main__":

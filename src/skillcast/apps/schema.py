@@ -14,7 +14,8 @@ every shipped option.
 
 Importing this module registers the schemas and the resolvers ``skillcast.cwd`` (the
 working directory), ``skillcast.sqlite_uri`` (the URI of an SQLite file, quoted) and
-``skillcast.season_length`` (periods per year of a frequency).
+``skillcast.season_length`` (periods per year of a frequency) and ``skillcast.options``
+(the options of a config group, for ``--help``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,20 @@ class SpecConf:
     # key column -> code width (or one int for every key): zero-pads integer codes
     code_width: Any = None
     encoding: str | None = None  # CSV text encoding, e.g. cp1258; null: UTF-8 (or a BOM's)
+    # how the period column is written when not a label like 2024-H1: "%d/%m/%Y" or
+    # "dayfirst" (dd/mm/yyyy, the Vietnamese convention); null: labels and ISO dates only
+    period_format: str | None = None
+    # key column -> a classification table (CSV path) in place of the shipped one
+    taxonomies: Any = None
+
+
+@dataclass
+class ReadConf:
+    """How a CSV source writes its text (fields of :class:`skillcast.reading.ReadOptions`)."""
+
+    sep: str | None = None  # the delimiter; null: a comma
+    thousands: str | None = None  # e.g. "." for 1.250 (Vietnamese sources)
+    decimal: str = "."  # e.g. "," for 1.250,5
 
 
 @dataclass
@@ -88,6 +103,9 @@ class DataConf:
     path: str | None = MISSING
     loader: Any = MISSING  # builds a DataFrame or a Panel
     spec: SpecConf = field(default_factory=SpecConf)
+    read: ReadConf = field(default_factory=ReadConf)
+    # old codes -> new codes before modelling (VSIC 2018 -> 2025): {path, column}
+    crosswalk: Any = None
     # future values of the known-in-advance drivers (plans): a CSV/Parquet path or a
     # _target_ building a DataFrame with `period`, the driver columns and any key columns
     future_exog: Any = None
@@ -150,6 +168,9 @@ class OutputConf:
 class PromotionConf:
     metric: str = "mase"  # a column of skillcast.metrics.evaluate
     greater_is_better: bool = False
+    # a refresh (same config, the champion's series with later periods) becomes champion
+    # unless its score is worse than the champion's re-score by more than this fraction
+    tolerance: float = 0.02
 
 
 @dataclass
@@ -307,6 +328,8 @@ def register() -> None:
         OmegaConf.register_new_resolver("skillcast.sqlite_uri", _sqlite_uri)
     if not OmegaConf.has_resolver("skillcast.season_length"):
         OmegaConf.register_new_resolver("skillcast.season_length", _season_length)
+    if not OmegaConf.has_resolver("skillcast.options"):  # for the apps' --help
+        OmegaConf.register_new_resolver("skillcast.options", lambda g: ", ".join(group_options(g)))
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainConfig)
     cs.store(name="forecast_schema", node=ForecastConfig)

@@ -12,8 +12,14 @@ One run of the retraining cycle:
    (``reconcile.method`` other than ``none``) -- the accuracy per hierarchy level before
    and after reconciliation; fit the final model on all data, log it with its
    signature, register a version, log the forecast CSV;
-5. promote the version to ``champion`` if it beats the champion (see
-   :mod:`skillcast.promotion`), otherwise alias it ``challenger`` and exit 3.
+5. promote the version to ``champion`` if it beats the champion -- or, for a periodic
+   refresh (the champion's config on its series with later periods), if it scores within
+   ``promotion.tolerance`` of it (see :mod:`skillcast.promotion`) -- otherwise alias it
+   ``challenger`` and exit 3.
+
+The data is never implied: ``data=project`` (the default) reads the data source the
+champion was trained on again (its ``data_source`` tag); a project with no champion must
+name its data (``data=sample``, ``data=csv data.path=...``, ``data=reports ...``).
 
 A failure after the run started marks the run FAILED with the error recorded and moves
 no alias (exit 5, or 4/2 for data/config errors found late). Steps 2-5 hold the project's
@@ -38,7 +44,15 @@ from sklearn.base import clone
 
 from skillcast.apps.config import build, check_config, locked
 from skillcast.apps.console import EXIT_OK, EXIT_REFUSED, console_main, guarded, report
-from skillcast.apps.data import load_data, load_future_exog
+from skillcast.apps.data import (
+    PROJECT,
+    TAG_SOURCE,
+    load_future_exog,
+    load_source,
+    log_reports,
+    recorded_data,
+    source_record,
+)
 from skillcast.backtest import BacktestResult, backtest
 from skillcast.errors import SkillcastConfigError
 from skillcast.lineage import config_hash, fingerprint, flatten, labelled_frame
@@ -57,6 +71,9 @@ from skillcast.reconcile.forecaster import ReconciledForecaster
 
 log = logging.getLogger("skillcast.train")
 
+#: version tags: the series the data holds (digest of their keys) and its last period
+TAG_SERIES = "data_series"
+TAG_THROUGH = "data_through"
 # the config sections that define a model version (with the data fingerprint)
 MODEL_SECTIONS = ("model", "reconcile", "backtest", "promotion", "seed", "data_spec")
 _CODES: list[int] = []  # exit codes of the jobs run by this process (several in a multirun)
@@ -81,14 +98,21 @@ def _train(cfg: DictConfig, sweep_key: str | None) -> int:
         )
     model = with_reconciliation(model, cfg.reconcile)
     settings = build(cfg.tracking)
-    panel = load_data(cfg.data)  # nothing is read before the config is known to be good
+    tracker = None
+    if cfg.data.name == PROJECT:  # the champion's tags say what the data is
+        tracker = settings.connect()
+        resolved = project_data(cfg, tracker)
+    # nothing is read before the config is known to be good, and nothing is tracked
+    # before the data is
+    loaded = load_source(cfg.data)
+    panel = loaded.panel
     future = load_future_exog(cfg.data, panel)
     fp = fingerprint(panel)
     chash = model_config_hash(resolved)
 
     from skillcast import tracking  # mlflow is imported only once a run is certain
 
-    tracker = settings.connect()
+    tracker = tracker or settings.connect()
     if cfg.register and not cfg.force:
         existing = tracker.find_version(fp.digest, chash)
         if existing is not None:
@@ -110,9 +134,13 @@ def _train(cfg: DictConfig, sweep_key: str | None) -> int:
     }
     if isinstance(model, ReconciledForecaster):
         tags["base_model_class"] = type(model.forecaster).__name__
+    tags[TAG_SOURCE] = source_record(cfg.data)
     run_name = f"train {type(model).__name__} {fp.last}"
     with tracker.run(run_name, parent_run_id=parent, tags=tags) as active:
         run_id = active.info.run_id
+        if loaded.reports is not None:
+            counts = log_reports(tracker, loaded.reports)
+            report(f"Enterprise reports: {', '.join(f'{k} {v:,.0f}' for k, v in counts.items())}")
         return _logged_run(cfg, resolved, model, panel, future, fp, chash, tracker, run_id)
 
 
@@ -168,9 +196,15 @@ def _logged_run(
             tracking.TAG_METRIC: metric,
             tracking.TAG_SCORE: repr(float(score)),
             "run_id": run_id,
+            TAG_SOURCE: source_record(cfg.data),
+            TAG_SERIES: fp.series_digest,
+            TAG_THROUGH: fp.last,
         },
     )
-    log_forecast(tracker, planner_frame(forecast, model_version=version.version, run_id=run_id))
+    log_forecast(
+        tracker,
+        planner_frame(forecast, model_version=version.version, run_id=run_id, data_through=fp.last),
+    )
 
     champion = tracker.alias_version(tracking.CHAMPION)
     decision = decide(
@@ -179,8 +213,36 @@ def _logged_run(
         backtest_key,
         bool(cfg.promotion.greater_is_better),
         rescorer(tracker, panel, cfg, metric),
+        refresh=is_refresh(champion, chash, fp),
+        tolerance=float(cfg.promotion.tolerance),
     )
     return move_alias(tracker, version, decision, run_id)
+
+
+def is_refresh(champion: Any, chash: str, fp: Any) -> bool:
+    """Whether a version of config ``chash`` on data ``fp`` is a periodic refresh of the
+    champion: the same config, the champion's series, a later last period."""
+    if champion is None:
+        return False
+    tags = champion.tags or {}
+    from skillcast import tracking
+
+    return tags.get(tracking.TAG_CONFIG) == chash and bool(
+        fp.extends(tags.get(TAG_THROUGH, ""), tags.get(TAG_SERIES, ""))
+    )
+
+
+def project_data(cfg: DictConfig, tracker: Any) -> dict[str, Any]:
+    """Point ``cfg.data`` at the data source the champion was trained on (``data=project``);
+    return the config resolved again."""
+    from skillcast import tracking
+
+    champion = tracker.alias_version(tracking.CHAMPION)
+    label = f"champion v{champion.version}" if champion else None
+    tags = (champion.tags or {}) if champion else {}
+    cfg.data = recorded_data(cfg.data, tags.get(TAG_SOURCE), label)
+    report(f"data=project: reading the data {label} was trained on (data={cfg.data.name}).")
+    return check_config(cfg)
 
 
 def model_config_hash(resolved: dict[str, Any]) -> str:
@@ -280,9 +342,11 @@ def move_alias(tracker: Any, version: Any, decision: Decision, run_id: str) -> i
     from skillcast import tracking
 
     alias = tracking.CHAMPION if decision.promote else tracking.CHALLENGER
-    tracker.set_version_tag(version.version, "promotion", decision.reason)
+    tracker.set_version_tag(version.version, "promotion", decision.kind)
+    tracker.set_version_tag(version.version, "promotion_reason", decision.reason)
     tracker.client.set_tag(run_id, "promoted", str(decision.promote).lower())
-    tracker.client.set_tag(run_id, "promotion", decision.reason)
+    tracker.client.set_tag(run_id, "promotion", decision.kind)
+    tracker.client.set_tag(run_id, "promotion_reason", decision.reason)
     if decision.champion_score is not None:
         tracker.log_metrics({"champion_score": decision.champion_score})
     tracker.set_alias(alias, version.version)
@@ -306,7 +370,7 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console script ``skillcast-train``: exit codes as documented in runtime."""
-    console_main(_hydra_main, _CODES)
+    console_main(_hydra_main, _CODES, "train")
 
 
 if __name__ == "__main__":

@@ -189,7 +189,8 @@ def _read_supply(
     if bad.any():
         raise checks.fail(
             frame, bad, _WHAT, period, f"are not {freq.name} periods",
-            f"Write periods as the supply's frequency ({freq.name}) or pass freq= to say which.",
+            f"Write periods as the supply's frequency ({freq.name}), or say which it is "
+            "with supply_gap(freq='annual').",
         )  # fmt: skip
     out[period] = parsed.periods
     checks.no_duplicates(

@@ -51,6 +51,8 @@ def openings_frame(
     run_id: str = "",
     created_at: datetime | None = None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> pd.DataFrame:
     """The planner table of job openings (:data:`OPENINGS_COLUMNS`), whole workers.
 
@@ -95,7 +97,7 @@ def openings_frame(
         out[name] = whole_numbers(values)
     out["hiring_factor"] = src["hiring_factor"].astype(float).round(3).to_numpy()
     out["realised_hiring"] = whole_numbers(hiring)
-    stamp(out, model_version, run_id, created_at, forecast_run_id)
+    stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     return out.loc[:, list(OPENINGS_COLUMNS)]
 
 
@@ -107,6 +109,8 @@ def supply_gap_frame(
     run_id: str = "",
     created_at: datetime | None = None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> pd.DataFrame:
     """The planner table of the supply gap (:data:`SUPPLY_GAP_COLUMNS` for cells by
     occupation x level; other cell keys take their place), whole workers.
@@ -137,6 +141,6 @@ def supply_gap_frame(
     for column in ("gap_class", "confidence", "assessment"):
         out[column] = src[column].astype(str).to_numpy(dtype=object)
     out["likely_shortage"] = src["likely_shortage"].astype(bool).to_numpy()
-    stamp(out, model_version, run_id, created_at, forecast_run_id)
+    stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     named = [c for k in by for c in (k, f"{k}_name_vi", f"{k}_name_en") if c in out.columns]
     return out.loc[:, ["period", *named, *SUPPLY_GAP_COLUMNS[7:]]]

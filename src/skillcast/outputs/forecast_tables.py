@@ -5,8 +5,9 @@ Columns of ``forecast.csv``, in this order (:data:`PLANNER_COLUMNS`):
 ``period`` (label such as ``2026-H1``), ``region``, ``sector``, ``sector_name_vi``,
 ``sector_name_en``, ``occupation``, ``occupation_name_vi``, ``occupation_name_en``,
 ``level``, ``level_name_vi``, ``level_name_en``, ``forecast``, ``lower_80``, ``upper_80``,
-``lower_95``, ``upper_95`` (whole workers), ``model_version``, ``run_id``, ``created_at``
-(UTC, ISO 8601), ``forecast_run_id``. ``forecast_all_levels.csv`` (:data:`ALL_LEVELS_COLUMNS`) adds
+``lower_95``, ``upper_95`` (whole workers), ``model_version``, ``run_id``,
+``data_through``, ``refit``, ``created_at`` (UTC, ISO 8601), ``forecast_run_id`` (see
+:data:`STAMP_COLUMNS`). ``forecast_all_levels.csv`` (:data:`ALL_LEVELS_COLUMNS`) adds
 ``aggregation`` after ``period``.
 
 A key the panel does not have (the sample has no region) and a name the classification
@@ -56,12 +57,17 @@ PLANNER_COLUMNS: tuple[str, ...] = (
     *NUMBER_COLUMNS,
     "model_version",
     "run_id",
+    "data_through",
+    "refit",
     "created_at",
     "forecast_run_id",
 )
-#: Who wrote a row: the model version and the run that trained it, when the file was
-#: written and the run that wrote it (the same in every file of one forecast run).
-STAMP_COLUMNS = ("model_version", "run_id", "created_at", "forecast_run_id")
+#: Who wrote a row: the model version, the run holding the fitted model that made the
+#: numbers (the training run, or the refit run when ``refit`` is true), the last period
+#: of the data that model was fitted on, whether it was refit at forecast time, when the
+#: file was written and the run that wrote it (the same in every file of one forecast run).
+STAMP_COLUMNS = ("model_version", "run_id", "data_through", "refit", "created_at",
+                 "forecast_run_id")  # fmt: skip
 #: ``forecast_all_levels.csv``: the planner columns with ``aggregation`` after ``period``.
 ALL_LEVELS_COLUMNS: tuple[str, ...] = ("period", "aggregation", *PLANNER_COLUMNS[1:])
 ALL_CODE = "*"  # an aggregated-out key in forecast_all_levels.csv
@@ -75,6 +81,8 @@ def planner_frame(
     run_id: str = "",
     created_at: datetime | None = None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> pd.DataFrame:
     """The planner table of ``forecast``: one row per series and period, columns as above.
 
@@ -87,7 +95,7 @@ def planner_frame(
     out = labelled_keys(src, forecast.spec.frequency)
     for column, values in rounded_bounds(src).items():
         out[column] = values
-    stamp(out, model_version, run_id, created_at, forecast_run_id)
+    stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     return out.loc[:, list(PLANNER_COLUMNS)]
 
 
@@ -123,11 +131,15 @@ def stamp(
     run_id: str,
     created_at: datetime | None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> None:
-    """In place: the ``model_version``, ``run_id``, ``created_at`` (UTC) and
-    ``forecast_run_id`` columns. Files of one run share one ``created_at``: pass it."""
+    """In place: the :data:`STAMP_COLUMNS`. Files of one run share one ``created_at``:
+    pass it."""
     out["model_version"] = "" if model_version is None else str(model_version)
     out["run_id"] = run_id or ""
+    out["data_through"] = data_through or ""
+    out["refit"] = "true" if refit else "false"
     when = created_at or datetime.now(UTC)
     out["created_at"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out["forecast_run_id"] = forecast_run_id or ""
@@ -185,6 +197,8 @@ def all_levels_frame(
     run_id: str = "",
     created_at: datetime | None = None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> pd.DataFrame:
     """The planner table of every node of a reconciled forecast (:data:`ALL_LEVELS_COLUMNS`).
 
@@ -208,5 +222,5 @@ def all_levels_frame(
     out.insert(1, "aggregation", frame["aggregation"].astype(str).to_numpy(dtype=object))
     for column, values in rounded_bounds(frame).items():
         out[column] = values
-    stamp(out, model_version, run_id, created_at, forecast_run_id)
+    stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     return out.loc[:, list(ALL_LEVELS_COLUMNS)]

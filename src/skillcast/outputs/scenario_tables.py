@@ -44,6 +44,8 @@ def scenario_frame(
     run_id: str = "",
     created_at: datetime | None = None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> pd.DataFrame:
     """Planner rows of stacked scenario forecasts (a ``scenario`` column and the columns
     of ``template.frame``), scenarios in their order of appearance."""
@@ -61,6 +63,8 @@ def scenario_frame(
             run_id=run_id,
             created_at=created_at,
             forecast_run_id=forecast_run_id,
+            data_through=data_through,
+            refit=refit,
         )
         table.insert(0, SCENARIO, str(name))
         parts.append(table)
@@ -75,6 +79,8 @@ def drivers_frame(
     run_id: str = "",
     created_at: datetime | None = None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> pd.DataFrame:
     """The driver path of every scenario: ``paths`` (``scenario``, optional keys,
     ``period``, drivers) with period labels and values to 4 significant digits."""
@@ -85,7 +91,7 @@ def drivers_frame(
             values = out[column].to_numpy(dtype=float)
             digits = 3 - np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
             out[column] = [round(v, int(d)) for v, d in zip(values, digits, strict=True)]
-    stamp(out, model_version, run_id, created_at, forecast_run_id)
+    stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     return out
 
 
@@ -96,6 +102,8 @@ def elasticities_frame(
     run_id: str = "",
     created_at: datetime | None = None,
     forecast_run_id: str = "",
+    data_through: str = "",
+    refit: bool = False,
 ) -> pd.DataFrame:
     """``DriverElasticities.table_`` with VI/EN names beside each classified code."""
     from skillcast import taxonomy  # the tables load on first use only
@@ -115,5 +123,5 @@ def elasticities_frame(
     out["n_obs"] = table["n_obs"].astype(int)
     out["driver_sd"] = table["driver_sd"].round(4)
     out["status"] = table["status"]
-    stamp(out, model_version, run_id, created_at, forecast_run_id)
+    stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     return out.reset_index(drop=True)
