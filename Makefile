@@ -38,6 +38,8 @@ run: $(STAMP)
 		if [ -f forecasts/$$f ]; then echo; echo "== $(CURDIR)/forecasts/$$f"; \
 		head -n 6 forecasts/$$f; fi; done
 	@echo; echo "Every level (city total .. bottom): $(CURDIR)/forecasts/latest_all_levels.csv"
+	@echo "Planners' report (open in a browser): $(CURDIR)/forecasts/latest_report.html"
+	@echo "Every table as one Excel workbook: $(CURDIR)/forecasts/latest.xlsx"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

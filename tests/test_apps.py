@@ -220,8 +220,12 @@ def test_forecast_writes_dated_and_latest_csv(base: Path) -> None:
         stamps |= set(zip(rows["forecast_run_id"], rows["created_at"], strict=True))
     assert len(stamps) == 1 and next(iter(stamps))[0] == run.info.run_id
     names = [a.path for a in client(base).list_artifacts(run.info.run_id, "forecast")]
-    assert sorted(names) == ["forecast/forecast.csv", "forecast/notes.txt",
-                             "forecast/openings.csv", "forecast/supply_gap.csv"]  # fmt: skip
+    # the tables, their calendar years (2026-H1 + 2026-H2), the report and the workbook
+    assert sorted(names) == [
+        f"forecast/{n}" for n in ("forecast.csv", "forecast.xlsx", "forecast_annual.csv",
+                                  "notes.txt", "openings.csv", "openings_annual.csv",
+                                  "report.html", "supply_gap.csv", "supply_gap_annual.csv")
+    ]  # fmt: skip
 
 
 def test_unchanged_rerun_is_skipped_and_a_tie_keeps_the_champion(project: Path) -> None:

@@ -35,6 +35,7 @@ GROUPS = ("data", "features", "model", "backtest", "reconcile", "tracking", "out
 TRAIN_ONLY = ("features", "model", "backtest", "reconcile")
 FORECAST_ONLY = ("demand",)
 MANDATORY = {("data", "csv"): "data.path=x.csv", ("data", "parquet"): "data.path=x.parquet",
+             ("data", "reports"): "data.path=reports/",
              ("tracking", "server"): "tracking.uri=http://127.0.0.1:5000"}  # fmt: skip
 
 

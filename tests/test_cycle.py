@@ -69,6 +69,7 @@ def cycles(tmp_path_factory) -> dict:
     out["train2"] = train_app.run(cfg("train", root, *TRAIN))  # data=project: the CSV again
     out["forecast2"] = forecast_app.run(cfg("forecast", root, *FORECAST))
     out["latest2"] = latest(root)
+    out["report2"] = (root / "forecasts" / "latest_report.html").read_text(encoding="utf-8")
     return out
 
 
@@ -95,6 +96,24 @@ def test_the_forecast_origin_moves_and_rows_name_version_and_data(cycles: dict) 
     assert set(second["refit"]) == {"false"}
     mlflow = client(cycles["root"])
     assert set(second["run_id"]) == {mlflow.get_model_version(MODEL, "2").run_id}
+
+
+def test_the_published_set_holds_the_report_workbook_and_annual_views(cycles: dict) -> None:
+    folder = cycles["root"] / "forecasts"
+    for name in ("latest_report.html", "latest.xlsx", "latest_annual.csv",
+                 "latest_openings_annual.csv"):  # fmt: skip
+        assert (folder / name).resolve().parent == (folder / "latest").resolve(), name
+    page = cycles["report2"]
+    revisions = page[page.index('id="revisions"') : page.index('id="track-record"')]
+    # the second forecast against the first: new data and a new model version, said so
+    assert "New data: observed through 2025-H2 (previously through 2025-H1)" in revisions
+    assert "New model: version 2 (previously 1)" in revisions
+    assert "http://" not in page and "https://" not in page
+    annual = pd.read_csv(folder / "latest_annual.csv", dtype=str, encoding="utf-8-sig")
+    assert set(annual["year"]) == {"2026"}  # 2026-H1 + 2026-H2: one complete year
+    openings = pd.read_csv(folder / "latest_openings.csv", dtype=str, encoding="utf-8-sig")
+    h52 = openings.loc[openings["sector"] == "H52", "cluster"].fillna("")
+    assert h52.str.contains("logistics").all()
 
 
 def test_the_forecast_covers_the_users_series_only(cycles: dict) -> None:

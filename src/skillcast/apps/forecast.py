@@ -66,6 +66,12 @@ from skillcast.apps.data import (
     log_reports,
     recorded_data,
 )
+from skillcast.apps.planner_outputs import (
+    REPORT_FILE,
+    WORKBOOK_FILE,
+    planner_files,
+    with_planner_views,
+)
 from skillcast.apps.scenario_outputs import (
     forecast_exog,
     scenario_metrics,
@@ -96,9 +102,14 @@ EXTRA_FILES = {
     "forecast_all_levels.csv": "all_levels",
     "openings.csv": "openings",
     "supply_gap.csv": "supply_gap",
+    "forecast_annual.csv": "annual",
+    "openings_annual.csv": "openings_annual",
+    "supply_gap_annual.csv": "supply_gap_annual",
     "forecast_scenarios.csv": "scenarios",
     "scenario_drivers.csv": "scenario_drivers",
     "scenario_elasticities.csv": "scenario_elasticities",
+    REPORT_FILE: "report",
+    WORKBOOK_FILE: "",
 }
 _CODES: list[int] = []
 
@@ -177,6 +188,13 @@ def _forecast(cfg: DictConfig) -> int:
         }
         future = load_future_exog(cfg.data, panel)
         tables, first, notes = forecast_tables(forecaster, panel, cfg, future, stamp)
+        tables = with_planner_views(tables, panel)
+        out_dir, latest = Path(cfg.output.dir), str(cfg.output.latest)
+        writers = {}
+        if cfg.output.report:
+            writers = planner_files(
+                tables, panel, out_dir, tracker, fitted_run, int(cfg.output.small_cell)
+            )
         if notes:
             tracker.log_text("\n\n".join(notes), "forecast/notes.txt")
         tracker.log_metrics(demand_metrics(tables, first))
@@ -185,16 +203,18 @@ def _forecast(cfg: DictConfig) -> int:
             tracker.log_metrics(totals)
             for name, total in totals.items():
                 report(f"{name}: {total:,.0f}")
-        out_dir, latest = Path(cfg.output.dir), str(cfg.output.latest)
         folder = write_tables(
             tables, out_dir, first, latest, tracker,
             run_folder_name(created_at, first, active.info.run_id),
             keep=int(cfg.output.keep_runs), lock_timeout=float(cfg.lock_timeout),
+            writers=writers,
         )  # fmt: skip
         tracker.client.set_tag(active.info.run_id, "forecast_csv", str(folder / FORECAST_FILE))
     report(f"Forecast of {len(tables[FORECAST_FILE])} rows from model {label}: {folder}")
-    for name in tables:
+    for name in [*tables, *writers]:
         report(f"Written: {folder / name}")
+    if REPORT_FILE in writers:
+        report(f"Planners' report: {out_dir / latest_name(REPORT_FILE, latest)}")
     report(f"Published as {out_dir / current_name(latest)}; latest forecast: {out_dir / latest}")
     return EXIT_OK
 
@@ -256,7 +276,9 @@ def forecast_tables(
     if demand.openings is not None:
         tables["openings.csv"] = openings_frame(demand.openings, freq, **stamp)
     if demand.gap is not None and demand.gap_freq is not None:
-        tables["supply_gap.csv"] = supply_gap_frame(demand.gap, demand.gap_freq, **stamp)
+        tables["supply_gap.csv"] = supply_gap_frame(
+            demand.gap, demand.gap_freq, openings=tables.get("openings.csv"), **stamp
+        )
         counts = demand.gap["assessment"].value_counts().to_dict()
         report(f"Supply gap: {len(demand.gap)} cells; {counts}")
     if paths is not None:
@@ -293,11 +315,19 @@ def demand_metrics(tables: dict[str, pd.DataFrame], first: str) -> dict[str, flo
 
 def latest_name(file: str, latest: str) -> str:
     """The latest copy of ``file``: ``latest.csv`` for the forecast, ``latest_openings.csv``
-    (the stem of ``output.latest`` + ``_`` + the table's suffix) for the others."""
+    (the stem of ``output.latest`` + ``_`` + the table's suffix, the file's own
+    extension) for the others: ``latest_report.html``, ``latest.xlsx``."""
     if file == FORECAST_FILE:
         return latest
     stem, dot, ext = latest.rpartition(".")
-    return f"{stem}_{EXTRA_FILES[file]}.{ext}" if dot else f"{latest}_{EXTRA_FILES[file]}"
+    if not dot:
+        stem, ext = latest, ""
+    own = file.rpartition(".")[2]
+    if own != "csv":
+        ext = own
+    suffix = EXTRA_FILES[file]
+    name = f"{stem}_{suffix}" if suffix else stem
+    return f"{name}.{ext}" if ext else name
 
 
 def current_name(latest: str) -> str:
@@ -321,6 +351,7 @@ def write_tables(
     *,
     keep: int = 10,
     lock_timeout: float = 600.0,
+    writers: dict[str, Any] | None = None,
 ) -> Path:
     """Write every table into the run folder ``<out_dir>/runs/<run_name>/``, log each to
     the tracker, then publish the folder as the current set; return the folder.
@@ -335,6 +366,8 @@ def write_tables(
     with FileSet(out_dir, run_name, current=current, keep=keep, lock_timeout=lock_timeout) as run:
         for name, table in tables.items():
             run.add(name, table)
+        for name, write in (writers or {}).items():
+            run.add_file(name, write)
         for path in run.files.values():
             tracker.log_file(path, "forecast")
         return run.publish(links, label=first)

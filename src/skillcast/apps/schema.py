@@ -162,6 +162,8 @@ class OutputConf:
     horizon: int = 4  # periods forecast after the last period of the data
     latest: str = "latest.csv"  # its stem names the link to the current set (latest/)
     keep_runs: int = 10  # run folders kept in <dir>/runs/ besides those linked
+    report: bool = True  # the planners' page (report.html) and workbook (forecast.xlsx)
+    small_cell: int = 50  # series forecast below this many workers are flagged in the report
 
 
 @dataclass

@@ -46,7 +46,6 @@ half-year tables.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -57,6 +56,7 @@ from skillcast.errors import SkillcastConfigError
 from skillcast.forecast import interval_columns
 from skillcast.outputs.demand_tables import supply_gap_frame
 from skillcast.outputs.forecast_tables import STAMP_COLUMNS, half_up, whole_numbers
+from skillcast.outputs.read_back import label_frequency
 from skillcast.periods import FREQUENCIES, Frequency, frequency, parse_periods
 
 if TYPE_CHECKING:
@@ -79,31 +79,6 @@ YEAR = "year"
 _FORECAST_BOUNDS = {lv: interval_columns(lv) for lv in (80, 95)}
 _OPENINGS_BOUNDS = {lv: (f"openings_lower_{lv}", f"openings_upper_{lv}") for lv in (80, 95)}
 _FLOW_COLUMNS = ("change", "expansion", "contraction", "replacement", "realised_hiring")
-_LABEL_FORMS = {
-    "annual": re.compile(r"^\d{4}$"),
-    "semiannual": re.compile(r"^\d{4}-?[HS][12]$", re.IGNORECASE),
-    "quarterly": re.compile(r"^\d{4}-?Q[1-4]$", re.IGNORECASE),
-    "monthly": re.compile(r"^\d{4}-\d{1,2}$"),
-}
-
-
-def label_frequency(periods: pd.Series) -> Frequency:
-    """The frequency of a column of period labels (``2026``, ``2026-H1``, ``2026Q3``,
-    ``2026-07``) or pandas Periods.
-
-    Raises:
-        SkillcastConfigError: labels of mixed or unknown forms.
-    """
-    if isinstance(periods.dtype, pd.PeriodDtype):
-        return frequency(periods.dtype.freq.freqstr.split("-")[0])
-    text = pd.Series(periods.dropna().astype(str).str.strip().unique())
-    for name, form in _LABEL_FORMS.items():
-        if len(text) and bool(text.str.match(form).all()):
-            return FREQUENCIES[name]
-    raise SkillcastConfigError(
-        f"Cannot tell the frequency of the period labels {list(text[:3])}: use one form "
-        "throughout (2026, 2026-H1, 2026Q3 or 2026-07), or pass freq=."
-    )
 
 
 def annual_view(

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.outputs.annual import label_frequency
 from skillcast.outputs.forecast_tables import half_up, whole_numbers
-from skillcast.outputs.read_back import as_codes, floats
+from skillcast.outputs.read_back import as_codes, floats, label_frequency
 from skillcast.periods import parse_periods
 
 __all__ = ["cluster_sectors", "cluster_supply_gap", "cluster_table", "with_clusters"]

@@ -12,6 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from skillcast.outputs.clusters import with_clusters
 from skillcast.outputs.forecast_tables import (
     KEY_COLUMNS,
     PLANNER_COLUMNS,
@@ -29,14 +30,14 @@ __all__ = ["OPENINGS_COLUMNS", "SUPPLY_GAP_COLUMNS", "openings_frame", "supply_g
 _NAMED = PLANNER_COLUMNS[1:11]  # region .. level_name_en
 #: ``openings.csv`` (see :func:`openings_frame`).
 OPENINGS_COLUMNS: tuple[str, ...] = (
-    "period", *_NAMED, "measure", "decomposition", "stock", "change", "expansion",
+    "period", *_NAMED, "cluster", "measure", "decomposition", "stock", "change", "expansion",
     "contraction", "replacement_rate", "replacement", "openings", "openings_lower_80",
     "openings_upper_80", "openings_lower_95", "openings_upper_95", "hiring_factor",
     "realised_hiring", *STAMP_COLUMNS,
 )  # fmt: skip
 #: ``supply_gap.csv`` with cells by occupation x level (see :func:`supply_gap_frame`).
 SUPPLY_GAP_COLUMNS: tuple[str, ...] = (
-    "period", *PLANNER_COLUMNS[5:11], "openings", "openings_lower", "openings_upper",
+    "period", *PLANNER_COLUMNS[5:11], "cluster", "openings", "openings_lower", "openings_upper",
     "supply", "gap", "gap_lower", "gap_upper", "ratio", "ratio_lower", "ratio_upper",
     "gap_class", "confidence", "assessment", "likely_shortage", *STAMP_COLUMNS,
 )  # fmt: skip
@@ -98,6 +99,7 @@ def openings_frame(
     out["hiring_factor"] = src["hiring_factor"].astype(float).round(3).to_numpy()
     out["realised_hiring"] = whole_numbers(hiring)
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
+    out = with_clusters(out.drop(columns="cluster", errors="ignore"))
     return out.loc[:, list(OPENINGS_COLUMNS)]
 
 
@@ -111,6 +113,7 @@ def supply_gap_frame(
     forecast_run_id: str = "",
     data_through: str = "",
     refit: bool = False,
+    openings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The planner table of the supply gap (:data:`SUPPLY_GAP_COLUMNS` for cells by
     occupation x level; other cell keys take their place), whole workers.
@@ -119,7 +122,10 @@ def supply_gap_frame(
     bounds are rounded (bounds kept around it), ``gap = openings - supply`` exactly (and
     ``gap_lower``/``gap_upper`` from the bounds); ratios keep 3 decimals (``inf``: openings
     with no supply). Rows are sorted by period, then shortages first, balance, surpluses
-    last, each by the size of the gap (largest first), then the cell keys.
+    last, each by the size of the gap (largest first), then the cell keys. ``cluster``
+    lists the priority clusters whose sectors have openings in the cell, given the
+    planner table of ``openings`` (:func:`~skillcast.outputs.clusters.with_clusters`);
+    empty without it.
     """
     by = [c for c in gap.columns if c in KEY_COLUMNS]
     rank = gap["gap_class"].map({c: i for i, c in enumerate(GAP_CLASS_ORDER)})
@@ -142,5 +148,9 @@ def supply_gap_frame(
         out[column] = src[column].astype(str).to_numpy(dtype=object)
     out["likely_shortage"] = src["likely_shortage"].astype(bool).to_numpy()
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
+    if openings is not None and {"occupation", "level"} <= set(by):
+        out = with_clusters(out, openings=openings)
+    else:
+        out["cluster"] = ""
     named = [c for k in by for c in (k, f"{k}_name_vi", f"{k}_name_en") if c in out.columns]
     return out.loc[:, ["period", *named, *SUPPLY_GAP_COLUMNS[7:]]]

@@ -33,7 +33,7 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -101,11 +101,16 @@ class FileSet:
 
     def add(self, name: str, frame: pd.DataFrame) -> Path:
         """Write ``frame`` as the planner CSV ``name`` of this run (synced to disk)."""
+        return self.add_file(name, lambda path: files.write_csv(frame, path))
+
+    def add_file(self, name: str, write: Callable[[Path], None]) -> Path:
+        """Add the file ``name`` of this run, written by ``write(path)`` (the report page,
+        the workbook); synced to disk."""
         self._check_open()
         if not name or name.startswith(".") or "/" in name:
             raise ValueError(f"{name!r} cannot name a file of the set")
         path = self._stage / name
-        files.write_csv(frame, path)
+        write(path)
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
         self._files[name] = path

@@ -8,14 +8,23 @@ labels) and :func:`floats` reads a number column, blanks and stray text as NaN.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-from skillcast.outputs.annual import label_frequency
+from skillcast.errors import SkillcastConfigError
+from skillcast.periods import FREQUENCIES, Frequency, frequency
 
-__all__ = ["KEYS", "as_codes", "floats"]
+__all__ = ["KEYS", "as_codes", "floats", "label_frequency"]
 
 KEYS = ("region", "sector", "occupation", "level")
+_LABEL_FORMS = {
+    "annual": re.compile(r"^\d{4}$"),
+    "semiannual": re.compile(r"^\d{4}-?[HS][12]$", re.IGNORECASE),
+    "quarterly": re.compile(r"^\d{4}-?Q[1-4]$", re.IGNORECASE),
+    "monthly": re.compile(r"^\d{4}-\d{1,2}$"),
+}
 
 
 def as_codes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,3 +48,22 @@ def as_codes(frame: pd.DataFrame) -> pd.DataFrame:
 def floats(column: pd.Series) -> np.ndarray:
     """The column as floats; what is not a number becomes NaN."""
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def label_frequency(periods: pd.Series) -> Frequency:
+    """The frequency of a column of period labels (``2026``, ``2026-H1``, ``2026Q3``,
+    ``2026-07``) or pandas Periods.
+
+    Raises:
+        SkillcastConfigError: labels of mixed or unknown forms.
+    """
+    if isinstance(periods.dtype, pd.PeriodDtype):
+        return frequency(periods.dtype.freq.freqstr.split("-")[0])
+    text = pd.Series(periods.dropna().astype(str).str.strip().unique())
+    for name, form in _LABEL_FORMS.items():
+        if len(text) and bool(text.str.match(form).all()):
+            return FREQUENCIES[name]
+    raise SkillcastConfigError(
+        f"Cannot tell the frequency of the period labels {list(text[:3])}: use one form "
+        "throughout (2026, 2026-H1, 2026Q3 or 2026-07), or pass freq=."
+    )

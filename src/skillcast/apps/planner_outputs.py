@@ -1,0 +1,135 @@
+"""What ``skillcast-forecast`` adds for planners beside the forecast tables: calendar-year
+views of a sub-annual forecast, the HTML report and the workbook.
+
+The report reads what the project already holds: the set published before this run
+(``<output.dir>/latest/forecast.csv``: the revisions), the forecasts earlier runs
+published for periods the data now covers (``<output.dir>/runs/*/forecast.csv``: how
+they did), and the training run's accuracy per hierarchy level.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from skillcast.apps.console import report
+from skillcast.lineage import labelled_frame
+from skillcast.outputs import (
+    PreviousForecast,
+    ReportInputs,
+    annual_forecast,
+    annual_openings,
+    annual_supply_gap,
+    report_writer,
+    workbook_writer,
+)
+from skillcast.panel import Panel
+
+#: files written from the tables, by name: the report page and the workbook
+REPORT_FILE = "report.html"
+WORKBOOK_FILE = "forecast.xlsx"
+_KEYS = ("region", "sector", "occupation", "level")
+
+
+def with_planner_views(tables: dict[str, pd.DataFrame], panel: Panel) -> dict[str, pd.DataFrame]:
+    """``tables`` with -- for a panel with several periods a year -- their calendar years
+    (``forecast_annual.csv``, ``openings_annual.csv``, ``supply_gap_annual.csv``: complete
+    years only, bounds added as comonotone, see :mod:`skillcast.outputs.annual`)."""
+    out = dict(tables)
+    openings, gap = out.get("openings.csv"), out.get("supply_gap.csv")
+    if panel.freq.season_length == 1:
+        return out
+    measure: Literal["stock", "openings"] = (
+        "openings" if panel.spec.measure == "openings" else "stock"
+    )
+    years = {
+        "forecast_annual.csv": lambda: annual_forecast(out["forecast.csv"], measure=measure),
+        "openings_annual.csv": lambda: annual_openings(openings),
+        "supply_gap_annual.csv": lambda: annual_supply_gap(gap),
+    }
+    present = {"forecast_annual.csv": True, "openings_annual.csv": openings is not None,
+               "supply_gap_annual.csv": gap is not None}  # fmt: skip
+    for name, make in years.items():
+        if present[name]:
+            table = make()
+            if len(table):  # a horizon shorter than a year has no complete year
+                out[name] = table
+    return out
+
+
+def planner_files(
+    tables: dict[str, pd.DataFrame],
+    panel: Panel,
+    out_dir: Path,
+    tracker: Any,
+    model_run_id: str | None,
+    small_cell: int,
+) -> dict[str, Callable[[Path], None]]:
+    """Writers of the report page and the workbook of ``tables`` (rendered now: a page
+    that cannot be made stops the run before anything is published)."""
+    inputs = ReportInputs(
+        forecast=tables["forecast.csv"],
+        all_levels=tables.get("forecast_all_levels.csv"),
+        openings=tables.get("openings.csv"),
+        supply_gap=tables.get("supply_gap.csv"),
+        accuracy=_accuracy(tracker, model_run_id),
+        previous=_previous(out_dir),
+        published=_published(out_dir, panel),
+        actuals=_actuals(panel),
+        small_cell=small_cell,
+        measure="openings" if panel.spec.measure == "openings" else "stock",
+    )
+    return {REPORT_FILE: report_writer(inputs), WORKBOOK_FILE: workbook_writer(tables)}
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        report(f"Report: {path} not read ({exc}); left out.", logging.WARNING)
+        return None
+
+
+def _previous(out_dir: Path) -> PreviousForecast | None:
+    path = out_dir / "latest" / "forecast.csv"
+    frame = _read(path) if path.is_file() else None
+    return PreviousForecast(frame) if frame is not None else None
+
+
+def _published(out_dir: Path, panel: Panel) -> pd.DataFrame | None:
+    """Forecast rows earlier runs published for periods the data now covers."""
+    observed = set(panel.freq.labels(panel.periods))
+    parts = []
+    for path in sorted((out_dir / "runs").glob("*/forecast.csv")):
+        frame = _read(path)
+        if frame is not None and "period" in frame.columns:
+            parts.append(frame.loc[frame["period"].isin(observed)])
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _actuals(panel: Panel) -> pd.DataFrame:
+    frame = labelled_frame(panel)
+    keys = [k for k in _KEYS if k in frame.columns]
+    return frame[[panel.spec.period, *keys, panel.spec.target]].rename(
+        columns={panel.spec.period: "period", panel.spec.target: "actual"}
+    )
+
+
+def _accuracy(tracker: Any, run_id: str | None) -> pd.DataFrame | None:
+    """The training run's backtest accuracy per hierarchy level (models that reconcile)."""
+    if not run_id:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = tracker.client.download_artifacts(
+                run_id, "backtest/accuracy_by_level.csv", tmp
+            )
+        except Exception:  # a model that does not reconcile has none: the page says so
+            return None
+        return pd.read_csv(local)
