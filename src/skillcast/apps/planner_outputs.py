@@ -41,24 +41,18 @@ def with_planner_views(tables: dict[str, pd.DataFrame], panel: Panel) -> dict[st
     (``forecast_annual.csv``, ``openings_annual.csv``, ``supply_gap_annual.csv``: complete
     years only, bounds added as comonotone, see :mod:`skillcast.outputs.annual`)."""
     out = dict(tables)
-    openings, gap = out.get("openings.csv"), out.get("supply_gap.csv")
     if panel.freq.season_length == 1:
         return out
     measure: Literal["stock", "openings"] = (
         "openings" if panel.spec.measure == "openings" else "stock"
     )
-    years = {
-        "forecast_annual.csv": lambda: annual_forecast(out["forecast.csv"], measure=measure),
-        "openings_annual.csv": lambda: annual_openings(openings),
-        "supply_gap_annual.csv": lambda: annual_supply_gap(gap),
-    }
-    present = {"forecast_annual.csv": True, "openings_annual.csv": openings is not None,
-               "supply_gap_annual.csv": gap is not None}  # fmt: skip
-    for name, make in years.items():
-        if present[name]:
-            table = make()
-            if len(table):  # a horizon shorter than a year has no complete year
-                out[name] = table
+    years = {"forecast_annual.csv": annual_forecast(tables["forecast.csv"], measure=measure)}
+    if "openings.csv" in tables:
+        years["openings_annual.csv"] = annual_openings(tables["openings.csv"])
+    if "supply_gap.csv" in tables:
+        years["supply_gap_annual.csv"] = annual_supply_gap(tables["supply_gap.csv"])
+    # a horizon shorter than a year has no complete year: no file rather than an empty one
+    out.update({name: table for name, table in years.items() if len(table)})
     return out
 
 
