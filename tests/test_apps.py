@@ -224,7 +224,8 @@ def test_forecast_writes_dated_and_latest_csv(base: Path) -> None:
     assert sorted(names) == [
         f"forecast/{n}" for n in ("forecast.csv", "forecast.xlsx", "forecast_annual.csv",
                                   "notes.txt", "openings.csv", "openings_annual.csv",
-                                  "report.html", "supply_gap.csv", "supply_gap_annual.csv")
+                                  "report.html", "skill_intensity.csv", "skills.csv",
+                                  "supply_gap.csv", "supply_gap_annual.csv")
     ]  # fmt: skip
 
 

@@ -307,7 +307,8 @@ def test_forecast_without_supply_drops_the_gap_and_its_latest_copy(project: Path
     assert forecast_app.run(cfg("forecast", project, *overrides)) == EXIT_OK
     written = sorted(p.name for p in (folder / "2026-H1").iterdir())
     assert written == sorted([*NAMES[:3], "forecast_annual.csv", "openings_annual.csv",
-                              "report.html", "forecast.xlsx"])  # fmt: skip
+                              "report.html", "forecast.xlsx", "skills.csv",
+                              "skill_intensity.csv"])  # fmt: skip
     assert not (folder / "latest_supply_gap.csv").exists()  # no stale gap from a past run
     assert (folder / "latest_openings.csv").exists()
     assert forecast_app.run(cfg("forecast", project, *FORECAST, "demand=off")) == EXIT_OK

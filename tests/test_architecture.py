@@ -29,6 +29,7 @@ def test_import_contracts_are_kept():
     [
         ("skillcast", ("mlflow", "hydra", "dask", "skillcast.models", "matplotlib")),
         ("skillcast.demand", ("mlflow", "hydra", "skillcast.models")),
+        ("skillcast.skills", ("mlflow", "hydra", "skillcast.models")),
         ("skillcast.models", ("mlflow", "hydra", "dask")),
     ],
 )

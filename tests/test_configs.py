@@ -31,9 +31,10 @@ from skillcast.reconcile import ReconciledForecaster
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = schema.config_dir()
-GROUPS = ("data", "features", "model", "backtest", "reconcile", "tracking", "output", "demand")
+GROUPS = ("data", "features", "model", "backtest", "reconcile", "tracking", "output", "demand",
+          "skills")
 TRAIN_ONLY = ("features", "model", "backtest", "reconcile")
-FORECAST_ONLY = ("demand",)
+FORECAST_ONLY = ("demand", "skills")
 MANDATORY = {("data", "csv"): "data.path=x.csv", ("data", "parquet"): "data.path=x.parquet",
              ("data", "reports"): "data.path=reports/",
              ("tracking", "server"): "tracking.uri=http://127.0.0.1:5000"}  # fmt: skip

@@ -120,6 +120,8 @@ def published_id(folder: Path) -> str | None:
         if name == "latest" or not path.exists():
             continue  # a dangling link: that file is not in the current set
         assert (run / Path(os.readlink(path)).name).exists(), f"{name} is not of {run.name}"
+        if not name.endswith(".csv"):  # the report page and the workbook: no stamp columns
+            continue
         frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
         stamps |= set(zip(frame["forecast_run_id"], frame["created_at"], strict=True))
     assert len(stamps) == 1, f"the latest files mix runs: {sorted(stamps)}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -30,8 +31,11 @@ from skillcast.outputs import (
     write_report,
 )
 from skillcast.outputs.report import SECTION_IDS
+from skillcast.outputs.skills_tables import skill_intensity_frame, skills_frame
 from skillcast.panel import Panel
+from skillcast.periods import frequency
 from skillcast.reconcile import build_structure
+from skillcast.skills import emerging_skill_demand
 
 ORIGIN, PREVIOUS_ORIGIN, HORIZON = "2023-H2", "2023-H1", 4
 PORT = "seaport_maritime"
@@ -135,6 +139,12 @@ def sample_report_inputs() -> ReportInputs:
         published=published,
         actuals=t["actuals"],
         small_cell=50,
+        skills=skills_frame(t["openings"], frequency("semiannual")),
+        skill_intensity=skill_intensity_frame(t["openings"], frequency("semiannual")),
+        emerging_skills=emerging_skill_demand(
+            t["actuals"], t["openings"], value="stock", history_value="actual", kind="stock",
+            freq="semiannual",
+        ),  # fmt: skip
     )
 
 
@@ -415,3 +425,16 @@ def test_growth_ranks_occupations_by_yearly_growth_by_hand():
     flagged = growing[growing.index("2511") : growing.index("8343")]
     assert flagged.count('class="flag"') == 2  # small and emerging
     assert '<th class="n">2026</th><th class="n">2027</th>' in section
+
+
+def test_skills_section_ranks_the_groups_each_cluster_needs(page):
+    section = page[page.index('id="skills"') :]
+    assert "do not add groups up" in section
+    skills = sample_report_inputs().skills
+    year = skills["period"].str[:4].min()
+    city = skills.loc[(skills["cluster"] == "*") & skills["period"].str.startswith(year)]
+    top = city.groupby("skill_group")["openings_essential"].sum().sort_values(ascending=False)
+    first = section.index(f"<td>{top.index[0]} ")
+    assert first < section.index(f"<td>{top.index[1]} ") < section.index("skill-intensity-table")
+    bare = render_report(replace(sample_report_inputs(), skills=None, skill_intensity=None))
+    assert "This run has no skills table" in bare

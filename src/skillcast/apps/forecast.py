@@ -70,6 +70,7 @@ from skillcast.apps.planner_outputs import (
     REPORT_FILE,
     WORKBOOK_FILE,
     planner_files,
+    skill_tables,
     with_planner_views,
 )
 from skillcast.apps.scenario_outputs import (
@@ -102,6 +103,8 @@ EXTRA_FILES = {
     "forecast_all_levels.csv": "all_levels",
     "openings.csv": "openings",
     "supply_gap.csv": "supply_gap",
+    "skills.csv": "skills",
+    "skill_intensity.csv": "skill_intensity",
     "forecast_annual.csv": "annual",
     "openings_annual.csv": "openings_annual",
     "supply_gap_annual.csv": "supply_gap_annual",
@@ -193,7 +196,8 @@ def _forecast(cfg: DictConfig) -> int:
         writers = {}
         if cfg.output.report:
             writers = planner_files(
-                tables, panel, out_dir, tracker, fitted_run, int(cfg.output.small_cell)
+                tables, panel, out_dir, tracker, fitted_run, int(cfg.output.small_cell),
+                skills=cfg.skills,
             )
         if notes:
             tracker.log_text("\n\n".join(notes), "forecast/notes.txt")
@@ -281,6 +285,8 @@ def forecast_tables(
         )
         counts = demand.gap["assessment"].value_counts().to_dict()
         report(f"Supply gap: {len(demand.gap)} cells; {counts}")
+    if demand.openings is not None:
+        tables.update(skill_tables(cfg.skills, demand.openings, freq, stamp))
     if paths is not None:
         scenarios = scenario_outputs(
             cfg.scenarios, paths, forecaster, forecast, fitted, future, reads_plan, data=panel

@@ -1,5 +1,6 @@
-"""What ``skillcast-forecast`` adds for planners beside the forecast tables: calendar-year
-views of a sub-annual forecast, the HTML report and the workbook.
+"""What ``skillcast-forecast`` adds for planners beside the forecast tables: openings by
+skill group (the ``skills`` group), calendar-year views of a sub-annual forecast, the
+HTML report and the workbook.
 
 The report reads what the project already holds: the set published before this run
 (``<output.dir>/latest/forecast.csv``: the revisions), the forecasts earlier runs
@@ -26,14 +27,56 @@ from skillcast.outputs import (
     annual_openings,
     annual_supply_gap,
     report_writer,
+    skill_intensity_frame,
+    skills_frame,
     workbook_writer,
 )
 from skillcast.panel import Panel
+from skillcast.periods import Frequency
 
 #: files written from the tables, by name: the report page and the workbook
 REPORT_FILE = "report.html"
 WORKBOOK_FILE = "forecast.xlsx"
 _KEYS = ("region", "sector", "occupation", "level")
+
+
+def skill_tables(
+    skills: Any, openings: pd.DataFrame, freq: Frequency, stamp: dict[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """``skills.csv`` (openings needing each skill group) and ``skill_intensity.csv`` (the
+    digital / green / transversal share of their essential skills) of the openings, as the
+    ``skills`` group says; none when it is off."""
+    if not skills.enabled:
+        return {}
+    bridge = _bridge(skills)
+    return {
+        "skills.csv": skills_frame(openings, freq, bridge=bridge, by=skills.by, **stamp),
+        "skill_intensity.csv": skill_intensity_frame(openings, freq, by=skills.by, **stamp),
+    }
+
+
+def _bridge(skills: Any) -> Any:
+    from skillcast.skills import load_bridge
+
+    return load_bridge(skills.bridge, level=None if skills.bridge else int(skills.level))
+
+
+def emerging_skills(skills: Any, tables: dict[str, pd.DataFrame], panel: Panel) -> Any:
+    """Skill groups ranked by the growth of the work needing them: expected against the
+    last three observed years (employment for a stock panel, the target for declared
+    openings), with the occupations driving each; None without a skills table."""
+    openings = tables.get("openings.csv")
+    if "skills.csv" not in tables or openings is None:
+        return None
+    from skillcast.skills import emerging_skill_demand
+
+    stock = panel.spec.measure != "openings"
+    history = _actuals(panel).rename(columns={"actual": "observed"})
+    return emerging_skill_demand(
+        history, openings, _bridge(skills), value="stock" if stock else "openings",
+        history_value="observed", kind="stock" if stock else "flow",
+        freq=panel.freq.name,
+    )  # fmt: skip
 
 
 def with_planner_views(tables: dict[str, pd.DataFrame], panel: Panel) -> dict[str, pd.DataFrame]:
@@ -63,6 +106,7 @@ def planner_files(
     tracker: Any,
     model_run_id: str | None,
     small_cell: int,
+    skills: Any = None,
 ) -> dict[str, Callable[[Path], None]]:
     """Writers of the report page and the workbook of ``tables`` (rendered now: a page
     that cannot be made stops the run before anything is published)."""
@@ -77,6 +121,9 @@ def planner_files(
         actuals=_actuals(panel),
         small_cell=small_cell,
         measure="openings" if panel.spec.measure == "openings" else "stock",
+        skills=tables.get("skills.csv"),
+        skill_intensity=tables.get("skill_intensity.csv"),
+        emerging_skills=emerging_skills(skills, tables, panel) if skills is not None else None,
     )
     return {REPORT_FILE: report_writer(inputs), WORKBOOK_FILE: workbook_writer(tables)}
 

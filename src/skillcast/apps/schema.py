@@ -145,6 +145,16 @@ class DemandConf:
 
 
 @dataclass
+class SkillsConf:
+    """Openings by skill group (ESCO or a bridge of the same shape) after the demand step."""
+
+    enabled: bool = True
+    bridge: str | None = None  # a CSV of the bridge's shape; null: the shipped ESCO bridge
+    level: int = 2  # the shipped bridge's skill-group level: 1 (28 groups) or 2 (157)
+    by: str = "cluster"  # rows per priority cluster (and the city) or per sector
+
+
+@dataclass
 class ScenariosConf:
     """Forecasts under driver scenarios (see skillcast.apps.scenario_outputs)."""
 
@@ -198,6 +208,7 @@ class ForecastConfig:
     tracking: Any = MISSING
     output: OutputConf = MISSING
     demand: DemandConf = MISSING
+    skills: SkillsConf = MISSING
     scenarios: ScenariosConf = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     # an alias, a version number, or a model URI (runs:/<run_id>/model); not named

@@ -57,10 +57,20 @@ from skillcast.outputs.report import (
     report_writer,
     write_report,
 )
+from skillcast.outputs.skills_tables import (
+    SKILL_INTENSITY_COLUMNS,
+    SKILLS_COLUMNS,
+    skill_intensity_frame,
+    skills_frame,
+)
 from skillcast.outputs.workbook import workbook_writer, write_workbook
 
 __all__ = [
     "ALL_LEVELS_COLUMNS",
+    "SKILLS_COLUMNS",
+    "SKILL_INTENSITY_COLUMNS",
+    "skill_intensity_frame",
+    "skills_frame",
     "ENCODING",
     "OPENINGS_COLUMNS",
     "PLANNER_COLUMNS",

@@ -88,6 +88,9 @@ class ReportInputs:
         correlation: how the periods' errors of one series move together when adding
             them up to years (:mod:`skillcast.outputs.annual`).
         place: the city's name, Vietnamese and English.
+        skills: ``skills.csv`` (openings needing each skill group, per cluster and level).
+        skill_intensity: ``skill_intensity.csv`` (digital / green / transversal shares).
+        emerging_skills: the frame of :func:`skillcast.skills.emerging_skill_demand`.
     """
 
     forecast: pd.DataFrame
@@ -104,3 +107,6 @@ class ReportInputs:
     measure: Literal["stock", "openings"] = "stock"
     correlation: Correlation = "comonotone"
     place: tuple[str, str] = ("Hải Phòng", "Hai Phong")
+    skills: pd.DataFrame | None = None
+    skill_intensity: pd.DataFrame | None = None
+    emerging_skills: pd.DataFrame | None = None

@@ -15,6 +15,7 @@ from skillcast.outputs.report.headline import by_level_section, headline_section
 from skillcast.outputs.report.inputs import ReportInputs, RunInfo
 from skillcast.outputs.report.rankings import growth_section, shortages_section
 from skillcast.outputs.report.revisions import revisions_section
+from skillcast.outputs.report.skills import skills_section
 from skillcast.outputs.report.tables import prepare
 from skillcast.outputs.report.wording import PERIOD_WORDS, Text
 
@@ -29,6 +30,7 @@ SECTION_IDS = (
     "revisions",
     "track-record",
     "trust",
+    "skills",
 )
 
 
@@ -60,6 +62,7 @@ def render_report(inputs: ReportInputs) -> str:
         "revisions": revisions_section(tables, inputs, run),
         "track": track_record_section(inputs),
         "trust": trust_section(tables, inputs),
+        "skills": skills_section(inputs, clusters),
         "sections": SECTION_IDS,
     }
     env = jinja2.Environment(
