@@ -27,8 +27,8 @@ from skillcast.apps import schema
 from skillcast.apps import train as train_app
 from skillcast.apps.console import EXIT_CONFIG, EXIT_DATA, EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from skillcast.apps.data import load_data
+from skillcast.apps.demand_outputs import demand_outputs, expansion_mode
 from skillcast.apps.forecast import latest_name
-from skillcast.apps.skills_demand import demand_outputs, expansion_mode
 from skillcast.backtest import backtest
 from skillcast.datasets import load_sample
 from skillcast.demand import ReplacementRates, job_openings, make_supply_table, supply_gap

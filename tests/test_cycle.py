@@ -83,6 +83,8 @@ def test_two_cycles_on_a_user_csv_refresh_the_champion(cycles: dict) -> None:
     assert champion.tags["data_through"] == "2025-H2"
     run = mlflow.get_run(champion.run_id)
     assert run.data.tags["promotion"] == "refresh" and run.data.tags["promoted"] == "true"
+    # the champion's own configuration: this run's backtest is its re-score, not repeated
+    assert run.data.metrics["champion_score"] == run.data.metrics["backtest_mase"]
     assert not mlflow.get_model_version(MODEL, "1").aliases  # no challenger piles up
 
 

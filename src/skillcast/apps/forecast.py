@@ -66,6 +66,7 @@ from skillcast.apps.data import (
     log_reports,
     recorded_data,
 )
+from skillcast.apps.demand_outputs import demand_outputs
 from skillcast.apps.planner_outputs import (
     REPORT_FILE,
     WORKBOOK_FILE,
@@ -79,7 +80,6 @@ from skillcast.apps.scenario_outputs import (
     scenario_outputs,
     scenario_paths,
 )
-from skillcast.apps.skills_demand import demand_outputs
 from skillcast.errors import SkillcastConfigError
 from skillcast.lineage import fingerprint, flatten, labelled_frame
 from skillcast.models.base import Forecaster

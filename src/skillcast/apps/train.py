@@ -207,12 +207,17 @@ def _logged_run(
     )
 
     champion = tracker.alias_version(tracking.CHAMPION)
+    rescore = rescorer(tracker, panel, cfg, metric)
+    if champion is not None and (champion.tags or {}).get(tracking.TAG_CONFIG) == chash:
+        # the champion's own configuration: backtesting it again on this data and these
+        # windows would repeat this run's backtest, number for number
+        rescore = same_config(score)
     decision = decide(
         score,
         champion,
         backtest_key,
         bool(cfg.promotion.greater_is_better),
-        rescorer(tracker, panel, cfg, metric),
+        rescore,
         refresh=is_refresh(champion, chash, fp),
         tolerance=float(cfg.promotion.tolerance),
     )
@@ -333,6 +338,15 @@ def rescorer(tracker: Any, panel: Panel, cfg: DictConfig, metric: str) -> Callab
         forecaster = tracker.load_pyfunc(uri).unwrap_python_model().forecaster
         result, _ = run_backtest(clone(forecaster), panel, cfg)
         return float(evaluate(result)[metric].iloc[0])
+
+    return rescore
+
+
+def same_config(score: float) -> Callable[[Any], float]:
+    """The re-score of a champion with this run's config hash: this run's own score."""
+
+    def rescore(version: Any) -> float:
+        return score
 
     return rescore
 
