@@ -211,7 +211,7 @@ def _logged_run(
     if champion is not None and (champion.tags or {}).get(tracking.TAG_CONFIG) == chash:
         # the champion's own configuration: backtesting it again on this data and these
         # windows would repeat this run's backtest, number for number
-        rescore = same_config(score)
+        rescore = same_config(tracker, score)
     decision = decide(
         score,
         champion,
@@ -342,10 +342,13 @@ def rescorer(tracker: Any, panel: Panel, cfg: DictConfig, metric: str) -> Callab
     return rescore
 
 
-def same_config(score: float) -> Callable[[Any], float]:
-    """The re-score of a champion with this run's config hash: this run's own score."""
+def same_config(tracker: Any, score: float) -> Callable[[Any], float]:
+    """The re-score of a champion with this run's config hash: this run's own score, once
+    the champion's files pass their check (a champion changed in the store is kept and
+    named, as when it is backtested again)."""
 
     def rescore(version: Any) -> float:
+        tracker.load_pyfunc(f"models:/{tracker.model_name}/{version.version}")
         return score
 
     return rescore
