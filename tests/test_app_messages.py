@@ -65,8 +65,8 @@ def test_python_option_names_become_config_keys() -> None:
     )
     assert app_terms(said) == (
         "Choose data.spec.gaps=zero if ..., data.spec.gaps=missing if ...; or set "
-        "data.spec.unknown_codes=warn. Declare data.read.thousands='.' and "
-        "data.read.sep=';'; check data.spec.encoding; or say which with "
+        "data.spec.unknown_codes=warn. Declare \"data.read.thousands='.'\" and "
+        "\"data.read.sep=';'\"; check data.spec.encoding; or say which with "
         "demand.supply_freq=annual."
     )
 

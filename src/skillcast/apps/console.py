@@ -69,7 +69,10 @@ def exit_code(exc: BaseException) -> int:
 _APP_TERMS = (
     (re.compile(r"\bPanelSpec\.(\w+)='(\w+)'"), r"data.spec.\1=\2"),
     (re.compile(r"\bPanelSpec\.(\w+)"), r"data.spec.\1"),
-    (re.compile(r"\bReadOptions\((\w+)=('[^']*'|\w+)\)"), r"data.read.\1=\2"),
+    # a quoted character (';', ',') stays quoted, and the whole override in double quotes
+    # survives the shell: data.read.decimal=, unquoted is Hydra's sweep syntax
+    (re.compile(r"\bReadOptions\((\w+)='([^']*)'\)"), lambda m: f"\"data.read.{m[1]}='{m[2]}'\""),
+    (re.compile(r"\bReadOptions\.(\w+)='([^']*)'"), lambda m: f"\"data.read.{m[1]}='{m[2]}'\""),
     (re.compile(r"\bReadOptions\.(\w+)"), r"data.read.\1"),
     (re.compile(r"\bsupply_gap\(freq='(\w+)'\)"), r"demand.supply_freq=\1"),
     (re.compile(r"\bunknown='(\w+)'"), r"data.crosswalk.unknown=\1"),
