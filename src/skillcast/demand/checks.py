@@ -15,7 +15,9 @@ import pandas as pd
 
 from skillcast.errors import SkillcastDataError
 
-_MAX_EXAMPLES = 5
+# the message form every user table shares (re-exported: checks.fail, checks.require_columns)
+from skillcast.table_checks import fail as fail
+from skillcast.table_checks import require_columns as require_columns
 
 #: Value of a code column that matches every code (a wildcard row of a rates table).
 WILDCARD = "*"
@@ -35,30 +37,6 @@ def read_table(
     if not path.exists():
         raise SkillcastDataError(f"{what}: no such file {path}. Pass a DataFrame or a CSV path.")
     return pd.read_csv(path, dtype={c: str for c in text_columns}, encoding="utf-8-sig")
-
-
-def fail(
-    frame: pd.DataFrame, mask: np.ndarray, what: str, column: str, problem: str, remedy: str
-) -> SkillcastDataError:
-    """The error for the rows of ``frame`` selected by ``mask`` (column first in examples)."""
-    count = int(np.count_nonzero(mask))
-    shown = min(count, _MAX_EXAMPLES)
-    columns = list(dict.fromkeys([column, *frame.columns]))
-    examples = frame.loc[mask, columns].head(_MAX_EXAMPLES).to_string(max_colwidth=40)
-    return SkillcastDataError(
-        f"{what}, column {column!r}: {count} row(s) {problem}. First {shown}:\n{examples}\n{remedy}"
-    )
-
-
-def require_columns(frame: pd.DataFrame, what: str, columns: tuple[str, ...], hint: str) -> None:
-    """Raise when any of ``columns`` is missing or the table has no rows."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SkillcastDataError(
-            f"{what}: missing column(s) {missing}; the table has {list(frame.columns)}. {hint}"
-        )
-    if frame.empty:
-        raise SkillcastDataError(f"{what}: the table has no rows. {hint}")
 
 
 def code_column(frame: pd.DataFrame, what: str, column: str) -> pd.Series:

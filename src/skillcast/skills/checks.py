@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
-from skillcast.taxonomy import as_codes, occupations
 
-_MAX_EXAMPLES = 5
+# the message form every user table shares (re-exported: checks.fail, checks.require_columns)
+from skillcast.table_checks import fail as fail
+from skillcast.table_checks import require_columns as require_columns
+from skillcast.taxonomy import as_codes, occupations
 
 Table: TypeAlias = pd.DataFrame | str | PathLike[str]
 
@@ -47,30 +49,6 @@ def read_table(
         frame = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.rename(columns=rename)
-
-
-def fail(
-    frame: pd.DataFrame, mask: np.ndarray, what: str, column: str, problem: str, remedy: str
-) -> SkillcastDataError:
-    """The error for the rows of ``frame`` selected by ``mask`` (column first in examples)."""
-    count = int(np.count_nonzero(mask))
-    shown = min(count, _MAX_EXAMPLES)
-    columns = list(dict.fromkeys([column, *frame.columns]))
-    examples = frame.loc[mask, columns].head(_MAX_EXAMPLES).to_string(max_colwidth=40)
-    return SkillcastDataError(
-        f"{what}, column {column!r}: {count} row(s) {problem}. First {shown}:\n{examples}\n{remedy}"
-    )
-
-
-def require_columns(frame: pd.DataFrame, what: str, columns: Sequence[str], hint: str) -> None:
-    """Raise when any of ``columns`` is missing or the table has no rows."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SkillcastDataError(
-            f"{what}: missing column(s) {missing}; the table has {list(frame.columns)}. {hint}"
-        )
-    if frame.empty:
-        raise SkillcastDataError(f"{what}: the table has no rows. {hint}")
 
 
 def code_column(frame: pd.DataFrame, what: str, column: str) -> pd.Series:
