@@ -218,7 +218,7 @@ def test_auto_forecast_is_the_routed_mix_of_its_members(fitted_auto):
     mean = fitted_auto.predict(3).dense()
     members = [m._predict_dense(3, None) for m in fitted_auto.members_]
     w = fitted_auto.series_weights_
-    expected = sum(w[j][:, None] * np.clip(members[j], 0, None) for j in range(4))
+    expected = sum(w[j][:, None] * np.clip(members[j], 0, None) for j in range(len(members)))
     np.testing.assert_allclose(mean, expected)
     assert (mean >= 0).all() and np.isfinite(mean).all()
 

@@ -24,9 +24,10 @@ __all__ = [
     "forecast_frame",
 ]
 
-# pooled, combined and routed forecasters
+# pooled, combined, analogue and routed forecasters
+from skillcast.models.analogues import AnalogueForecaster
 from skillcast.models.auto import AutoForecaster
 from skillcast.models.ensemble import Ensemble
 from skillcast.models.global_model import GlobalModel
 
-__all__ += ["AutoForecaster", "Ensemble", "GlobalModel"]
+__all__ += ["AnalogueForecaster", "AutoForecaster", "Ensemble", "GlobalModel"]

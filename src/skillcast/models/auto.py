@@ -3,10 +3,15 @@
 :class:`AutoForecaster` classifies every series (Syntetos-Boylan, see
 :func:`~skillcast.models.intermittent.classify_demand`) and counts its observations:
 
-* **cold start** -- fewer than ``min_history`` observations: the pooled
-  :class:`~skillcast.models.global_model.GlobalModel` alone, which forecasts a young
-  series from its occupation group's, sector's and level's dynamics (hierarchy and
-  static features) and its own few values;
+* **cold start** -- fewer than ``min_history`` observations: by default
+  (``cold_start="global"``) the pooled :class:`~skillcast.models.global_model.GlobalModel`
+  alone, which forecasts a young series from its groups' dynamics (hierarchy and static
+  features), the drivers and its own few values; or (``"analogue"``) the
+  :class:`~skillcast.models.analogues.AnalogueForecaster` alone: the series' own level
+  times the path of established series of its occupation minor group, level and sector
+  (coarser groups when too few), with intervals calibrated on series that were once new;
+  or (``"auto"``) whichever of the two forecast the cold-start series better on
+  validation;
 * **intermittent** -- ADI >= 1.32 or CV2 >= 0.49 (classes intermittent, lumpy,
   erratic, and series without any demand): Croston-SBA, TSB or the pooled model,
   whichever forecast these series best on validation (or the one named by
@@ -20,18 +25,22 @@ Validation: every member forecasts from ``validation_windows`` rolling origins i
 the training data (the last one ``validation_horizon`` periods before its end), so the
 choices never see data after the training panel. Intervals are conformal on the
 residuals of the routed combination at those origins, per horizon step; a series with
-too few residuals of its own uses those pooled over its route.
+too few residuals of its own uses those pooled over its route. Cold-start series routed
+to the analogues take the analogue forecaster's own once-new intervals instead (young
+series rarely have validation residuals: at earlier origins they did not exist).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
 from skillcast.errors import SkillcastConfigError
+from skillcast.models.analogues import AnalogueForecaster
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
 from skillcast.models.calibration import ConformalIntervals
 from skillcast.models.ensemble import combine as combine_forecasts
@@ -50,9 +59,10 @@ from skillcast.models.validation import (
 )
 from skillcast.panel import Panel
 
-MEMBERS = ("AutoETS", "GlobalModel", "Croston", "TSB")
-ETS, GLOBAL, CROSTON, TSB_ = range(4)
+MEMBERS = ("AutoETS", "GlobalModel", "Croston", "TSB", "AnalogueForecaster")
+ETS, GLOBAL, CROSTON, TSB_, ANALOGUE = range(5)
 INTERMITTENT_CHOICES = ("auto", "croston", "tsb", "global")
+COLD_STARTS = ("analogue", "global", "auto")
 COMBINES = ("optimal", "inverse", "choice")
 
 
@@ -67,6 +77,19 @@ class AutoForecaster(Forecaster):
         ets: the per-series model of regular series; ``None``: ``AutoETS()``.
         intermittent: ``"auto"`` (the best of Croston-SBA, TSB and the pooled model on
             validation), or ``"croston"``, ``"tsb"``, ``"global"``.
+        cold_start: how series with fewer than ``min_history`` observations are forecast:
+            ``"analogue"`` (the analogue forecaster), ``"global"`` (the pooled model) or
+            ``"auto"`` (the one with the smaller validation error on these series; the
+            analogues when no validation origin scores them). The evidence is split, so
+            the default stays ``"global"``: on the bundled sample (12 series cut to 2
+            half-years, drivers known) the pooled model scored MASE 1.60, the analogues
+            1.82, naive 1.80; on the US CES panel (no drivers; 1,018 cases of series
+            with 6-12 months, ``experiments/emerging_backtest.py``) the analogues 1.25,
+            the pooled model 1.42, naive 1.43, with 80%/95% coverage 0.82/0.96
+            against the pooled model's 0.70/0.90. Choose ``"analogue"`` for panels
+            without drivers.
+        analogue: the analogue forecaster; ``None``: ``AnalogueForecaster()``. Its
+            ``young`` is set to ``min_history``.
         min_history: observations a series needs not to be a cold start; ``None``:
             two seasons plus one (5 half-years, 3 years).
         combine: how regular series mix AutoETS and the pooled model, per group:
@@ -116,6 +139,8 @@ class AutoForecaster(Forecaster):
         intervals: ConformalIntervals | None = None,
         n_jobs: int = 1,
         random_state: int = 0,
+        cold_start: str = "global",
+        analogue: AnalogueForecaster | None = None,
     ) -> None:
         self.global_model = global_model
         self.ets = ets
@@ -131,6 +156,8 @@ class AutoForecaster(Forecaster):
         self.intervals = intervals
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.cold_start = cold_start
+        self.analogue = analogue
 
     def _candidates(self) -> list[Forecaster]:
         pooled = self.global_model
@@ -143,12 +170,21 @@ class AutoForecaster(Forecaster):
             clone(pooled),
             Croston(variant="sba"),
             TSB(),
+            clone(self.analogue) if self.analogue is not None else AnalogueForecaster(),
         ]
 
     def _validate(self, panel: Panel) -> int:
         if self.intermittent not in INTERMITTENT_CHOICES:
             raise SkillcastConfigError(
                 f"intermittent must be one of {INTERMITTENT_CHOICES}, got {self.intermittent!r}"
+            )
+        if self.cold_start not in COLD_STARTS:
+            raise SkillcastConfigError(
+                f"cold_start must be one of {COLD_STARTS}, got {self.cold_start!r}"
+            )
+        if self.analogue is not None and not isinstance(self.analogue, AnalogueForecaster):
+            raise SkillcastConfigError(
+                f"analogue must be an AnalogueForecaster, got {type(self.analogue).__name__}"
             )
         if self.combine not in COMBINES:
             raise SkillcastConfigError(f"combine must be one of {COMBINES}, got {self.combine!r}")
@@ -162,23 +198,38 @@ class AutoForecaster(Forecaster):
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> RollingForecasts:
         min_history = self._validate(panel)
-        self.members_ = [m.set_params(levels=()).fit(panel) for m in self._candidates()]
         demand = classify_demand(panel)
         cold = demand["n_observed"].to_numpy() < min_history
         sparse = (demand["demand_class"] != "smooth").to_numpy() & ~cold
         segment = np.where(cold, 2, np.where(sparse, 1, 0))
+        candidates = self._candidates()
+        candidates[ANALOGUE].set_params(young=min_history)
+        analogues_used = bool(cold.any()) and self.cold_start != "global"
+        self.members_ = [
+            self._fit_analogue(m, panel, analogues_used) if j == ANALOGUE
+            else m.set_params(levels=()).fit(panel)
+            for j, m in enumerate(candidates)
+        ]  # fmt: skip
 
         origins, horizon = validation_origins(
             panel, self.validation_windows, self.validation_horizon
         )
-        stack = np.stack([m.rolling_forecast(panel, origins, horizon) for m in self.members_])
-        num, den = series_errors(panel, origins, stack, self.metric)
         n_members = len(self.members_)
+        # without cold starts routed to them the analogues are not validated; errors are
+        # compared on the cells every validated member forecast
+        checked = [j for j in range(n_members) if j != ANALOGUE or analogues_used]
+        stack = np.full((n_members, panel.n_series, len(origins), horizon), np.nan)
+        for j in checked:
+            stack[j] = self.members_[j].rolling_forecast(panel, origins, horizon)
+        num = np.full((n_members, panel.n_series), np.nan)
+        den = np.full((n_members, panel.n_series), np.nan)
+        num[checked], den[checked] = series_errors(panel, origins, stack[checked], self.metric)
         weights = np.zeros((n_members, panel.n_series))
-        weights[GLOBAL, segment == 2] = 1.0
+        seg_err = group_errors(num, den, segment, self.metric)
+        self.cold_member_ = self._cold_member(seg_err[:, 2] if seg_err.shape[1] > 2 else None)
+        weights[self.cold_member_, segment == 2] = 1.0
 
         # intermittent series: one method for all of them
-        seg_err = group_errors(num, den, segment, self.metric)
         pick = self._intermittent_member(seg_err[:, 1] if seg_err.shape[1] > 1 else None)
         weights[pick, segment == 1] = 1.0
 
@@ -204,6 +255,25 @@ class AutoForecaster(Forecaster):
         # intervals are calibrated on the routed combination's own validation errors
         combined = combine_forecasts(stack, weights)
         return RollingForecasts(origins, combined, groups=self._pools(segment, combined))
+
+    def _fit_analogue(self, member: Forecaster, panel: Panel, used: bool) -> Forecaster:
+        """The analogue member, with its once-new intervals when it serves cold starts
+        and the panel is long enough to calibrate them (else point forecasts only: the
+        routed combination's pooled residuals give the intervals)."""
+        if used and self.levels:
+            try:
+                return member.set_params(levels=self.levels, intervals=self.intervals).fit(panel)
+            except SkillcastConfigError:
+                pass  # too short to calibrate; a wrong parameter raises again just below
+        return member.set_params(levels=()).fit(panel)
+
+    def _cold_member(self, errors: np.ndarray | None) -> int:
+        """Member index for cold-start series: fixed, or the smaller validation error."""
+        if self.cold_start != "auto":
+            return ANALOGUE if self.cold_start == "analogue" else GLOBAL
+        if errors is None or not np.isfinite(errors[[ANALOGUE, GLOBAL]]).all():
+            return ANALOGUE  # no validation origin scores these series
+        return GLOBAL if errors[GLOBAL] < errors[ANALOGUE] else ANALOGUE
 
     def _intermittent_member(self, errors: np.ndarray | None) -> int:
         """Member index for intermittent series: fixed, or the least validation error."""
@@ -252,7 +322,8 @@ class AutoForecaster(Forecaster):
         weights: np.ndarray,
     ) -> pd.DataFrame:
         picked = {CROSTON: "croston", TSB_: "tsb", GLOBAL: "global"}[pick]
-        route = np.select([segment == 2, segment == 1], ["global", picked], default="ets+global")
+        cold = "analogue" if self.cold_member_ == ANALOGUE else "global"
+        route = np.select([segment == 2, segment == 1], [cold, picked], default="ets+global")
         out = demand.copy()
         out["route"] = route
         out["cold_start"] = segment == 2
@@ -273,6 +344,25 @@ class AutoForecaster(Forecaster):
         return pd.DataFrame(values, columns=list(MEMBERS)).assign(segment=rows)[
             ["segment", *MEMBERS]
         ]
+
+    def _bounds(
+        self, mean: np.ndarray, horizon: int, exog: pd.DataFrame | None
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        bounds = super()._bounds(mean, horizon, exog)
+        member = cast(AnalogueForecaster, self.members_[ANALOGUE])
+        if self.cold_member_ != ANALOGUE or not member.levels:
+            return bounds
+        # cold starts routed to the analogues: their once-new intervals, around the mean
+        rows = (self.series_weights_[ANALOGUE] == 1.0) & member.young_
+        own = member._bounds(mean, horizon, exog)
+        for level in self.levels:
+            lo, hi = bounds[int(level)]
+            a_lo, a_hi = own[int(level)]
+            bounds[int(level)] = (
+                np.where(rows[:, None], a_lo, lo),
+                np.where(rows[:, None], a_hi, hi),
+            )
+        return bounds
 
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
         used = np.flatnonzero(self.series_weights_.sum(axis=1) > 0)
