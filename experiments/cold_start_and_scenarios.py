@@ -8,7 +8,8 @@
    and the relative width of the 80% interval (width / forecast mean).
 2. Scenarios: the city total under low / baseline / high growth of the known drivers,
    from models that read the drivers (GlobalModel, AutoForecaster) and from AutoETS
-   scaled by the employment elasticities (:class:`DriverElasticities`, what the apps do).
+   scaled by the employment elasticities (:class:`DriverElasticities`, what the apps do:
+   paths relative to the sample's plan, pooled elasticities, with and without exposure).
 3. Ex-post check of the elasticities: AutoETS forecasts from origin ``EXPOST_ORIGIN``,
    scaled from the baseline driver path to the path that actually came; errors of the
    tourism sectors (and all series) with and without the scaling.
@@ -24,7 +25,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from skillcast.datasets import load_sample
+from skillcast.datasets import load_sample, load_sample_plan
 from skillcast.elasticities import DriverElasticities
 from skillcast.models import AutoETS
 from skillcast.models.auto import AutoForecaster
@@ -35,6 +36,11 @@ from skillcast.scenarios import forecast_scenarios, make_scenario_paths, scenari
 ORIGIN, HORIZON, STUB = "2023-H2", 4, 2
 EXPOST_ORIGIN = "2022-H2"  # tourism recovers after COVID-19 in the four half-years after
 TOURISM = ("I55", "I56", "N79")
+SHOWN = ("H52", "H53", "C26", "I55")
+EXPOSURE = {
+    "port_throughput_mt": ["seaport_maritime", "logistics"],
+    "tourist_arrivals_m": ["tourism"],
+}
 GROWTH = {
     "low": {"port_throughput_mt": 0.03, "tourist_arrivals_m": 0.02},
     "baseline": {"port_throughput_mt": 0.07, "tourist_arrivals_m": 0.06},
@@ -142,19 +148,30 @@ def main() -> None:
 
 
 def elasticity_scenarios(panel: Panel) -> None:
-    fitted = DriverElasticities().fit(panel)
-    shown = fitted.table_.query("status == 'estimated'").nlargest(5, "elasticity")
-    print(f"\nElasticities (largest 5 of {len(fitted.table_)}):\n{shown.round(3).to_string()}")
+    """The apps' method: AutoETS scaled by elasticities, paths relative to the sample's
+    plan (so baseline = the forecast), with and without the sample's exposure; the
+    generator's elasticities are 0.85 (logistics, port) and 0.8 (tourism, arrivals)."""
     forecast = AutoETS().fit(panel).predict(HORIZON)
-    paths = make_scenario_paths(panel, HORIZON, GROWTH)
+    plan = load_sample_plan()
+    paths = make_scenario_paths(panel, HORIZON, GROWTH, plan=plan, reference="baseline")
     named = {name: paths.exog(name) for name in paths.names}
-    out = fitted.scenario_forecasts(forecast, panel, named, named["baseline"])
-    totals = scenario_totals(out)
-    totals.index = panel.freq.labels(totals.index)
-    print(f"\nAutoETS x elasticities, city total:\n{totals.round(0).to_string()}")
-    tourism = scenario_totals(out.loc[out["sector"].isin(TOURISM)])
-    tourism.index = panel.freq.labels(tourism.index)
-    print(f"\nAutoETS x elasticities, tourism {TOURISM}:\n{tourism.round(0).to_string()}")
+    for label, exposure in (("exposure as configs/scenarios/sample.yaml", EXPOSURE),
+                            ("no exposure", None)):  # fmt: skip
+        fitted = DriverElasticities(exposure=exposure).fit(panel)
+        table = fitted.table_
+        shown = table.loc[table["sector"].isin(SHOWN)].drop(columns=["n_obs", "driver_sd"])
+        print(f"\nElasticities, {label} (sectors {SHOWN}):\n{shown.round(3).to_string()}")
+        out = fitted.scenario_forecasts(forecast, panel, named, named["baseline"])
+        totals = scenario_totals(out)
+        totals.index = panel.freq.labels(totals.index)
+        print(f"\nAutoETS x elasticities, city total:\n{totals.round(0).to_string()}")
+        last = out.loc[out["step"] == HORIZON]
+        by_division = last.groupby(["scenario", last["sector"].str[:2]])["mean"].sum()
+        move = 100 * (by_division["high"] / by_division["baseline"] - 1)
+        print(
+            "\nhigh vs baseline at the last step, % by division group:\n"
+            + move.round(2).to_string()
+        )
 
 
 def expost_check(panel: Panel) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -190,3 +192,87 @@ def test_bad_path_frame_is_refused(model, panel):
         forecast_scenarios(model, 0, GROWTH)
     with pytest.raises(SkillcastConfigError, match="fitted"):
         forecast_scenarios(GlobalModel(), 2, GROWTH)
+
+
+# ------------------------------------------------------------------ relative to a plan
+def make_plan(horizon: int = 4) -> pd.DataFrame:
+    periods = pd.period_range("2026-01", periods=horizon, freq="6M").astype(str)
+    return pd.DataFrame({
+        "period": periods, "driver": 80.0 + 5 * np.arange(horizon),
+        "seasonal_driver": np.resize([70.0, 40.0], horizon),
+    })  # fmt: skip
+
+
+def test_with_a_plan_the_reference_path_is_the_plan(panel):
+    """Scenarios scale the plan by ((1 + g_s) / (1 + g_reference)) ** (k / m) (smooth) or
+    ** ceil(k / m) (seasonal); the reference's path is the plan itself, bit for bit."""
+    plan = make_plan()
+    paths = make_scenario_paths(
+        panel, 4, GROWTH, seasonal=["seasonal_driver"], plan=plan, reference="baseline"
+    )
+    assert paths.reference == "baseline"
+    base = paths.exog("baseline")
+    np.testing.assert_array_equal(base["driver"].to_numpy(), plan["driver"].to_numpy())
+    np.testing.assert_array_equal(base["seasonal_driver"], plan["seasonal_driver"])
+    high = paths.exog("high")
+    k = np.arange(1, 5)
+    np.testing.assert_allclose(high["driver"], plan["driver"] * (1.3 / 1.1) ** (k / 2))
+    low = paths.exog("low")
+    np.testing.assert_allclose(low["driver"], plan["driver"] * (0.9 / 1.1) ** (k / 2))
+    np.testing.assert_allclose(low["seasonal_driver"], plan["seasonal_driver"])  # same rate
+
+
+def test_a_plan_short_of_the_horizon_or_without_a_reference_is_refused(panel):
+    with pytest.raises(SkillcastDataError, match="2027-H2"):
+        make_scenario_paths(panel, 4, GROWTH, plan=make_plan(3), reference="baseline")
+    with pytest.raises(SkillcastConfigError, match="reference"):
+        make_scenario_paths(panel, 4, GROWTH, plan=make_plan(), reference="central")
+    negative = make_plan().assign(driver=-1.0)
+    with pytest.raises(SkillcastDataError, match="<= 0"):
+        make_scenario_paths(panel, 4, GROWTH, plan=negative, reference="baseline")
+
+
+def test_app_glue_baseline_is_forecast_csv_and_high_moves_the_port_sectors():
+    """The forecast app's tables on the sample with its plan (scenarios=sample): the
+    baseline rows of forecast_scenarios.csv are forecast.csv; under high the port
+    sectors (H5x) rise, manufacturing (C2x) does not; intervals widen where it moves."""
+    from hydra import compose, initialize_config_dir
+
+    from skillcast.apps import schema
+    from skillcast.apps.data import load_data, load_future_exog
+    from skillcast.apps.forecast import forecast_tables
+    from skillcast.models import SeasonalNaive
+
+    with initialize_config_dir(str(schema.config_dir()), version_base="1.3"):
+        cfg = compose(
+            "forecast", ["data=sample", "scenarios=sample", "output.horizon=4", "demand=off"]
+        )
+    panel = load_data(cfg.data)
+    plan = load_future_exog(cfg.data, panel)
+    assert plan is not None
+    stamp = {"model_version": 1, "run_id": "r", "data_through": "2025-H2", "refit": False,
+             "created_at": datetime(2026, 12, 1, tzinfo=UTC)}  # fmt: skip
+    model = SeasonalNaive().fit(panel)
+    tables, _, notes = forecast_tables(model, panel, cfg, plan, stamp)
+    planner, table = tables["forecast.csv"], tables["forecast_scenarios.csv"]
+    base = table.loc[table["scenario"] == "baseline"].drop(columns="scenario")
+    pd.testing.assert_frame_equal(base.reset_index(drop=True), planner.reset_index(drop=True))
+    high = table.loc[table["scenario"] == "high"].reset_index(drop=True)
+    last = (high["period"] == "2027-H2").to_numpy() & (planner["forecast"] > 0).to_numpy()
+    ratio = (
+        pd.Series(
+            high.loc[last, "forecast"].to_numpy(float)
+            / planner.loc[last, "forecast"].to_numpy(float)
+        )
+        .groupby(high.loc[last, "sector"].str[:2].to_numpy())
+        .mean()
+    )
+    assert ratio["H5"] > 1.02  # ~0.84 x 2 years x log(1.10 / 1.07)
+    assert ratio["C2"] == 1.0
+    width = high["upper_95"].astype(float) - high["lower_95"].astype(float)
+    base_width = planner["upper_95"].astype(float) - planner["lower_95"].astype(float)
+    port = (high["sector"].str[:2] == "H5").to_numpy() & last & (planner["forecast"] > 100)
+    assert (width[port] > base_width[port]).all()
+    elastic = tables["scenario_elasticities.csv"]
+    assert {"pool", "shrinkage"} <= set(elastic.columns)
+    assert any("Trend reading" in note for note in notes)

@@ -27,6 +27,15 @@ How a rate becomes a path (``m`` periods per year, ``k`` = 1..horizon periods ah
   ``(1 + g) ** ceil(k / m)``, i.e. last year's seasonal pattern carried forward, one
   year's growth per year ahead.
 
+When the data has a plan for its drivers (``plan=``, the driver values the published
+forecast reads) scenarios are defined relative to it, so the ``reference`` scenario's
+path *is* the plan and its forecast is the published one by construction::
+
+    path_s = plan * ((1 + g_s) / (1 + g_reference)) ** (k / m)     (smooth driver)
+    path_s = plan * ((1 + g_s) / (1 + g_reference)) ** ceil(k / m)  (seasonal driver)
+
+i.e. scenario ``s`` grows the plan ``g_s - g_reference`` (multiplicatively) faster a year.
+
 A driver is seasonal (``seasonal="auto"``) when, over the last ``SEASON_YEARS`` full
 years, a log-linear trend plus season effects gives a season effect above
 ``SEASON_THRESHOLD`` (2%, in log units) in absolute value; name the seasonal drivers
@@ -34,8 +43,9 @@ explicitly to override. Values are taken per series; a driver equal across all s
 every period (a city-wide driver) gives paths without key columns. A series whose driver
 stops early is carried forward from its last value.
 
-Intervals under each scenario are the forecaster's usual ones: they do not add the
-uncertainty of the scenario itself.
+With :func:`forecast_scenarios` (the model reads each path) intervals under each
+scenario are the forecaster's usual ones; scaled by employment elasticities
+(:mod:`skillcast.elasticities`) they also carry the elasticities' uncertainty.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
+from skillcast.features.exogenous import future_values
 from skillcast.panel import Panel
 from skillcast.periods import parse_periods
 
@@ -74,11 +85,14 @@ class ScenarioPaths:
             the panel's units; ``horizon`` rows per scenario (and series).
         growth: scenario -> driver -> annual growth rate used.
         seasonal: the drivers treated as seasonal.
+        reference: with a plan, the scenario whose path is the plan (else None: paths
+            grow from the last observed values).
     """
 
     frame: pd.DataFrame
     growth: dict[str, dict[str, float]]
     seasonal: tuple[str, ...]
+    reference: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -194,6 +208,8 @@ def make_scenario_paths(
     horizon: int,
     growth: GrowthConfig,
     seasonal: str | Collection[str] = "auto",
+    plan: pd.DataFrame | None = None,
+    reference: str | None = None,
 ) -> ScenarioPaths:
     """Future values of the panel's known drivers under each growth scenario.
 
@@ -203,6 +219,10 @@ def make_scenario_paths(
         growth: scenario -> driver -> annual growth rate (module docstring).
         seasonal: ``"auto"`` (detect, see :func:`season_effect`) or the names of the
             drivers to treat as seasonal (the others are smooth).
+        plan: the drivers' planned values (``period``, every known driver, optional key
+            columns), as for ``predict(exog=...)``: paths are the plan moved by each
+            scenario's rate relative to ``reference``'s (module docstring).
+        reference: the scenario the plan stands for (needed with ``plan``).
 
     Returns:
         :class:`ScenarioPaths`; its ``frame`` holds ``len(growth) * horizon`` rows for
@@ -243,21 +263,32 @@ def make_scenario_paths(
     k = np.arange(1, int(horizon) + 1)
     years_ahead = np.ceil(k / m)
     source = last - m + 1 + (k - 1) % m  # same season of the last observed year
-    # (drivers x series x horizon) base values and per-step exponents of (1 + g)
-    base = np.stack(
-        [values[c][:, source] if c in chosen else np.repeat(values[c][:, last:], len(k), 1)
-         for c in drivers]
-    )  # fmt: skip
     exponent = np.stack([years_ahead if c in chosen else k / m for c in drivers])
-    citywide = all(_same_across_series(values[c]) for c in drivers)
+    if plan is not None:
+        base, citywide = _planned(panel, plan, int(horizon))
+        if reference not in rates:
+            raise SkillcastConfigError(
+                f"reference={reference!r} is not one of the scenarios {list(rates)}: with a "
+                "plan, scenarios are set relative to the scenario the plan stands for."
+            )
+        # growth relative to the reference's, so the reference's path is the plan itself
+        start = np.array([rates[reference][c] for c in drivers])
+    else:
+        # (drivers x series x horizon) base values: last observed (season's) values
+        base = np.stack(
+            [values[c][:, source] if c in chosen else np.repeat(values[c][:, last:], len(k), 1)
+             for c in drivers]
+        )  # fmt: skip
+        citywide = all(_same_across_series(values[c]) for c in drivers)
+        start = np.zeros(len(drivers))
     if citywide:
         base = base[:, :1]
     n_rows = base.shape[1]
     periods = panel.freq.range(panel.periods[-1] + 1, panel.periods[-1] + int(horizon))
     frames = []
     for name, scenario in rates.items():  # a handful of scenarios
-        g = np.array([scenario[c] for c in drivers])
-        path = base * (1.0 + g)[:, None, None] ** exponent[:, None, :]
+        g = (1.0 + np.array([scenario[c] for c in drivers])) / (1.0 + start)
+        path = base * g[:, None, None] ** exponent[:, None, :]
         frame = (
             pd.DataFrame(index=range(n_rows * len(k)))
             if citywide
@@ -268,7 +299,27 @@ def make_scenario_paths(
         for j, column in enumerate(drivers):
             frame[column] = path[j].reshape(-1)
         frames.append(frame)
-    return ScenarioPaths(pd.concat(frames, ignore_index=True), rates, chosen)
+    used = str(reference) if plan is not None else None
+    return ScenarioPaths(pd.concat(frames, ignore_index=True), rates, chosen, used)
+
+
+def _planned(panel: Panel, plan: pd.DataFrame, horizon: int) -> tuple[np.ndarray, bool]:
+    """(drivers x series x horizon) planned driver values for the ``horizon`` periods
+    after the panel (one series when the plan is city-wide), and whether it is."""
+    positions = panel.n_periods + np.arange(horizon)
+    drivers = list(panel.spec.known_exog)
+    base = np.stack([future_values(panel, plan, c, positions).T for c in drivers])
+    bad = ~(base > 0)  # NaN fails too
+    if bad.any():
+        j, _, step = (int(i[0]) for i in np.nonzero(bad))
+        period = panel.freq.label(panel.periods[-1] + 1 + step)
+        raise SkillcastDataError(
+            f"The plan's driver {drivers[j]!r} is missing, not a number or <= 0 for "
+            f"{int(bad[j].any(axis=1).sum())} series (e.g. period {period}): scenario paths "
+            "scale the plan and need positive values in every forecast period."
+        )
+    citywide = bool(np.all(np.abs(base - base[:, :1]) <= 1e-12 * np.abs(base[:, :1])))
+    return (base[:, :1] if citywide else base), citywide
 
 
 def _split(

@@ -2,15 +2,19 @@
 
 A scenario is an annual growth rate for each known-in-advance driver of the data
 (:mod:`skillcast.scenarios`); ``scenarios.growth`` names them (``null``: no scenarios).
-``forecast.csv`` reads the data's planned driver values (``data.future_exog``) when it
-has them, else the ``reference`` scenario's path (so a model that uses drivers can
-forecast at all). Each scenario's forecast is ``forecast.csv`` moved from the path it
+The ``reference`` scenario's path is the path ``forecast.csv`` reads, so its forecast is
+``forecast.csv`` by construction: with the data's planned driver values
+(``data.future_exog``) the reference path is the plan and every other scenario is the
+plan grown at its rate minus the reference's; without a plan paths grow from the last
+observed values. Each scenario's forecast is ``forecast.csv`` moved from the path it
 read to the scenario's path, by ``method``:
 
 * ``elasticity`` (the default; any model): the reference forecast scaled by the
   employment elasticities of :class:`~skillcast.elasticities.DriverElasticities`
-  (``scenarios.elasticities``), estimated on the data or supplied as a table. Written
-  beside: ``scenario_elasticities.csv``.
+  (``scenarios.elasticities``), estimated on the data (pooled within clusters, a
+  smooth driver read from the trend with a wide std error) or supplied as a table;
+  intervals widen with the elasticities' std errors. Written beside:
+  ``scenario_elasticities.csv``.
 * ``model``: the model forecasts again with each path (it must read the drivers; when
   every scenario comes out the same, a note says the model ignores them).
 
@@ -53,8 +57,11 @@ class ScenarioOutputs:
     notes: list[str] = field(default_factory=list)
 
 
-def scenario_paths(cfg: DictConfig, panel: Panel, horizon: int) -> ScenarioPaths | None:
-    """The configured scenarios' driver paths (None when ``growth`` is null)."""
+def scenario_paths(
+    cfg: DictConfig, panel: Panel, horizon: int, plan: pd.DataFrame | None = None
+) -> ScenarioPaths | None:
+    """The configured scenarios' driver paths (None when ``growth`` is null); relative to
+    ``plan`` (the data's planned driver values) when there is one."""
     if cfg.growth is None:
         return None
     if str(cfg.method) not in METHODS:
@@ -65,13 +72,23 @@ def scenario_paths(cfg: DictConfig, panel: Panel, horizon: int) -> ScenarioPaths
         seasonal = []  # no driver repeats a seasonal pattern
     elif not isinstance(seasonal, str):
         seasonal = list(seasonal)
-    paths = make_scenario_paths(panel, horizon, growth, seasonal=seasonal)  # type: ignore[arg-type]
-    if str(cfg.reference) not in paths.names:
+    if not isinstance(growth, dict) or str(cfg.reference) not in growth:
+        names = list(growth) if isinstance(growth, dict) else growth
         raise SkillcastConfigError(
-            f"scenarios.reference={cfg.reference!r} is not one of the scenarios {paths.names}: "
+            f"scenarios.reference={cfg.reference!r} is not one of the scenarios {names}: "
             "the published forecast stands for the reference scenario."
         )
-    return paths
+    if plan is not None:
+        absent = [c for c in ("period", *panel.spec.known_exog) if c not in plan.columns]
+        if absent and not (absent[0] == "period" and panel.spec.period in plan.columns):
+            raise SkillcastDataError(
+                f"data.future_exog lacks column(s) {absent} (it has {list(plan.columns)}): "
+                "scenario paths scale the plan and need 'period' and every known driver."
+            )
+    return make_scenario_paths(
+        panel, horizon, growth, seasonal=seasonal,  # type: ignore[arg-type]
+        plan=plan, reference=str(cfg.reference),
+    )  # fmt: skip
 
 
 def forecast_exog(
@@ -123,14 +140,7 @@ def scenario_outputs(
         model.fit(panel if data is None else data)
         out.elasticities = model.table_
         out.forecasts = model.scenario_forecasts(forecast, panel, named, reference)
-        zero = {"driver too smooth", "too few periods", "not supplied"}
-        left_out = model.table_.loc[model.table_["status"].isin(zero)]
-        for status, rows in left_out.groupby("status"):
-            drivers = sorted(rows["driver"].unique())
-            out.notes.append(
-                f"Elasticity 0 for {len(rows)} group x driver pair(s) ({status}; drivers "
-                f"{drivers}): those scenarios change nothing there."
-            )
+        out.notes += status_notes(model.table_)
         if len(model.unmatched_):
             out.notes.append(
                 f"{len(model.unmatched_)} row(s) of the elasticity table name groups the data "
@@ -149,6 +159,35 @@ def scenario_outputs(
             )
         )
     return out
+
+
+def status_notes(table: pd.DataFrame) -> list[str]:
+    """What a planner should know about the elasticities' statuses, one note each."""
+    notes = []
+    trend = table.loc[table["status"] == "trend reading"]
+    if len(trend):
+        notes.append(
+            f"Trend reading for {len(trend)} group x driver pair(s) (drivers "
+            f"{sorted(trend['driver'].unique())}): the driver grows too steadily to tell from "
+            "each sector's own trend, so its elasticity is trend growth / driver growth with "
+            f"a wide std error (median {trend['std_error'].median():.2f}); the scenario "
+            "intervals carry it."
+            + (
+                ""
+                if (table["status"] == "not exposed").any()
+                else " Name the sectors it can move (scenarios.elasticities.exposure) so it "
+                "is not read into every growing sector."
+            )
+        )
+    zero = {"driver too smooth", "too few periods", "not supplied", "not exposed"}
+    left_out = table.loc[table["status"].isin(zero) & (table["elasticity"] == 0)]
+    for status, rows in left_out.groupby("status"):
+        drivers = sorted(rows["driver"].unique())
+        notes.append(
+            f"Elasticity 0 for {len(rows)} group x driver pair(s) ({status}; drivers "
+            f"{drivers}): those scenarios change nothing there."
+        )
+    return notes
 
 
 def plan_rows(reference: pd.DataFrame, panel: Panel, paths: ScenarioPaths) -> pd.DataFrame:
