@@ -94,6 +94,24 @@ class HierarchyFeatures(FeatureBuilder):
             names.append("level_total")
         self.feature_names_out_ = names
 
+    def describe(self) -> str:
+        """Which groups the totals sum over, e.g. ``"hierarchy totals: occupation group
+        (tier 1 of the table 'occ', ESTAT-ISCO08: 3 groups); sector (2 codes); level (3
+        codes)"``."""
+        self._check_fitted()
+        parts: list[str] = []
+        for role in self.columns_:
+            n_groups = self.group_ids_[role][1]
+            tax = self.occupation_taxonomy_
+            if role == "occupation" and tax is not None:
+                parts.append(
+                    f"occupation group (tier {int(self.occupation_tier)} of the table "
+                    f"{tax.name!r}, {tax.version}: {n_groups} group(s))"
+                )
+            else:
+                parts.append(f"{role} ({n_groups} code(s))")
+        return "hierarchy totals: " + ("; ".join(parts) if parts else "none")
+
     def _group_ids(self, series: pd.DataFrame) -> dict[str, tuple[np.ndarray, int]]:
         """Role -> (group id of each series, number of groups)."""
         out: dict[str, tuple[np.ndarray, int]] = {}

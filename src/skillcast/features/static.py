@@ -1,56 +1,72 @@
 """Static attributes of each series, looked up in the occupation, sector and level tables.
 
-The same values are repeated for every origin; no period is read.
+The same values are repeated for every origin; no period is read. Each family uses the
+attributes its table has, the shipped tables or a user's own (``PanelSpec.taxonomies``):
 
 =====================  =================================================================
 name                   meaning
 =====================  =================================================================
-``occ_major``          occupation major group (tier 1, e.g. ``8``), integer-coded
-``occ_submajor``       occupation sub-major group (tier 2, e.g. ``83``), integer-coded
+``occ_major``          occupation's ancestor at the table's top tier (e.g. ``8``),
+                       integer-coded
+``occ_submajor``       its ancestor at the table's second tier (e.g. ``83``),
+                       integer-coded; left out when the table has one tier
 ``occ_skill_level``    ISCO skill level 1-4 of the occupation (the highest one where a
                        group spans several, e.g. managers 3-4 -> 4); codes missing from
-                       the table take their nearest listed ancestor's; else NaN
-``sector_section``     sector section (tier 1, e.g. ``H``), integer-coded
-``cluster_<key>``      1.0 if the sector's division is in priority cluster ``<key>``
-                       (``seaport_maritime``, ``logistics``, ``airport``, ...), else 0.0
+                       the table take their nearest listed ancestor's; else NaN. Only
+                       when the table has a ``skill_level`` (or ``skill_level_max``)
+                       column
+``occ_cluster_<key>``  1.0 if the occupation (or an ancestor) is in cluster ``<key>`` of
+                       the occupation table's own cluster columns (see below), else 0.0
+``sector_section``     sector's ancestor at the table's top tier (e.g. ``H``),
+                       integer-coded
+``cluster_<key>``      1.0 if the sector is in priority cluster ``<key>``, else 0.0: the
+                       sector table's own cluster columns when it has them, else the
+                       shipped clusters (``seaport_maritime``, ``logistics``, ...) for a
+                       VSIC 2018 table; no cluster flags for another classification
 ``level_ordinal``      training level's ``ordinal`` (``L0`` no qualification = 0 ..
-                       ``L4`` university and above = 4); NaN if unknown
+                       ``L4`` university and above = 4); NaN if unknown. Only when the
+                       level table has an ``ordinal`` column
 =====================  =================================================================
+
+Cluster columns of a user's table: ``cluster`` (one key, or several joined by ``;``),
+and/or ``cluster_<key>`` columns holding 1 (member) or 0 / blank. A code is in every
+cluster marked on its own row or on any ancestor's.
 
 Integer coding: the categories present in the panel given to ``fit`` are sorted and
 numbered 0, 1, ...; a category not seen in ``fit`` (or a code the table does not know)
 is -1 at ``transform``. A sector may belong to several priority clusters (``H52`` is
 seaport_maritime, logistics and airport), so clusters are binary flags, one per cluster
-of :func:`skillcast.taxonomy.clusters`, in that table's order.
+in the order of the clusters table (:func:`skillcast.taxonomy.clusters`, or the user's
+table).
+
+What was used is said by :meth:`StaticFeatures.describe` (logged at INFO by ``fit`` and
+by the apps' training run), e.g. ``static features: occupation (table 'occupations_user',
+EUROSTAT-ISCO08): parent chain (2 tiers: 1, 2); skill level: absent in the table, not
+used; clusters: absent ...``.
 """
 
 from __future__ import annotations
 
-from os import PathLike
-from pathlib import Path
+import logging
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from skillcast import taxonomy
-from skillcast.errors import SkillcastConfigError
+from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.features.base import FeatureBuilder, PanelArrays
 from skillcast.panel import Panel
+
+log = logging.getLogger(__name__)
 
 MissingPolicy = Literal["error", "skip"]
 
 
 def resolve_taxonomy(panel: Panel, column: str, role: str) -> taxonomy.Taxonomy:
     """The taxonomy for a key column: the one the panel's spec names, else the shipped one."""
-    chosen = (panel.spec.taxonomies or {}).get(column)
-    if isinstance(chosen, taxonomy.Taxonomy):
-        return chosen
-    if isinstance(chosen, str | PathLike) and Path(chosen).suffix.lower() == ".csv":
-        return taxonomy.load_taxonomy(chosen)
-    if isinstance(chosen, str):
-        return taxonomy.builtin(chosen)
-    return taxonomy.builtin(role)
+    return taxonomy.for_column(panel.spec.taxonomies, column, role)
 
 
 def resolve_roles(
@@ -120,15 +136,167 @@ def _skill_level(tax: taxonomy.Taxonomy, codes: pd.Series) -> np.ndarray:
     return out
 
 
+#: Names of the parent-chain features, top tier first (the sector's top tier only).
+_TIER_NAMES: dict[str, tuple[str, ...]] = {
+    "occupation": ("occ_major", "occ_submajor"),
+    "sector": ("sector_section",),
+}
+#: Prefix of the cluster flags of each family.
+_CLUSTER_PREFIX: dict[str, str] = {"occupation": "occ_cluster_", "sector": "cluster_"}
+_CLUSTER_COLUMN = "cluster"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one family reads from its table (a function of the table alone, so a model
+    saved before these choices existed transforms as it did)."""
+
+    tiers: tuple[int, ...] = ()  # parent-chain tiers, top first
+    skill: str | None = None  # column holding the ISCO skill level
+    clusters: tuple[str, ...] = ()  # cluster keys, in the table's order
+    cluster_source: Literal["table", "shipped", ""] = ""
+    ordinal: bool = False
+
+
+def _is_shipped(role: str, tax: taxonomy.Taxonomy) -> bool:
+    """Whether ``tax`` is the shipped table of ``role`` (by name and version: a loaded
+    model holds a copy, not the cached object)."""
+    return tax.name == role and tax.version == taxonomy.builtin(role).version
+
+
+def _table_cluster_keys(tax: taxonomy.Taxonomy) -> tuple[str, ...]:
+    """Cluster keys of a table's own cluster columns, in order of first appearance."""
+    keys: list[str] = []
+    if _CLUSTER_COLUMN in tax.columns:
+        for cell in tax.table[_CLUSTER_COLUMN].dropna():
+            keys += [part.strip() for part in str(cell).split(";") if part.strip()]
+    prefix = f"{_CLUSTER_COLUMN}_"
+    keys += [c[len(prefix) :] for c in tax.columns if c.startswith(prefix) and c != prefix]
+    return tuple(dict.fromkeys(keys))
+
+
+def _plan(role: str, tax: taxonomy.Taxonomy) -> _Plan:
+    """The attributes of ``tax`` the features of ``role`` use."""
+    if role == "level":
+        return _Plan(ordinal="ordinal" in tax.columns)
+    tiers = tax.tiers[: len(_TIER_NAMES[role])]
+    own = _table_cluster_keys(tax)
+    source: Literal["table", "shipped", ""] = "table" if own else ""
+    if role == "sector" and not own and tax.version == taxonomy.sectors().version:
+        # the shipped priority clusters are lists of VSIC 2018 divisions: they mean
+        # nothing for the codes of another classification
+        own, source = tuple(dict.fromkeys(taxonomy.clusters()["cluster"])), "shipped"
+    if role == "sector":
+        return _Plan(tiers=tiers, clusters=own, cluster_source=source)
+    skill = next((c for c in ("skill_level_max", "skill_level") if c in tax.columns), None)
+    return _Plan(tiers=tiers, skill=skill, clusters=own, cluster_source=source)
+
+
+def _examples(values: pd.Series, limit: int = 5) -> str:
+    shown = list(dict.fromkeys(str(v) for v in values))
+    return ", ".join(repr(v) for v in shown[:limit]) + (", ..." if len(shown) > limit else "")
+
+
+def _check_table(role: str, tax: taxonomy.Taxonomy, plan: _Plan) -> None:
+    """Refuse attribute columns whose cells the features cannot read (a silent NaN would
+    hide a typo in the user's table)."""
+    table = tax.table
+    if plan.skill is not None:
+        cells = table[plan.skill].dropna()
+        levels = cells.map(_highest_level)
+        bad = cells[levels.isna() | ~levels.between(1, 4)]
+        if not bad.empty:
+            raise SkillcastDataError(
+                f"{role} table {tax.name!r} ({tax.version}): column {plan.skill!r} has "
+                f"{len(bad)} value(s) that are not ISCO skill levels 1-4, e.g. "
+                f"[{_examples(bad)}]; write one level (2) or several joined by ';' (3;4), "
+                "or leave the cell empty."
+            )
+    if plan.cluster_source != "table":
+        return
+    for key in plan.clusters:
+        column = f"{_CLUSTER_COLUMN}_{key}"
+        if column not in table.columns:
+            continue
+        cells = table[column].dropna()
+        bad = cells[~cells.astype(str).isin(["0", "1"])]
+        if not bad.empty:
+            raise SkillcastDataError(
+                f"{role} table {tax.name!r} ({tax.version}): column {column!r} has "
+                f"{len(bad)} value(s) other than 1 (member) and 0, e.g. [{_examples(bad)}]; "
+                "write 1 for the codes in the cluster and 0 or nothing for the others."
+            )
+
+
+def _table_cluster_flags(
+    tax: taxonomy.Taxonomy, codes: pd.Series, keys: tuple[str, ...]
+) -> np.ndarray:
+    """(n_codes x n_keys) 0/1: is the code, or one of its ancestors, marked in cluster k?"""
+    position = {key: j for j, key in enumerate(keys)}
+    out = np.zeros((len(codes), len(keys)), dtype=bool)
+    looked_up = [taxonomy.as_codes(codes), *(_known_rollup(tax, codes, t) for t in tax.tiers)]
+    for at_tier in looked_up:
+        ids, uniques = pd.factorize(at_tier, use_na_sentinel=True)
+        member = np.zeros((len(uniques) + 1, len(keys)), dtype=bool)  # last row: no code
+        if _CLUSTER_COLUMN in tax.columns:
+            for i, cell in enumerate(tax.attribute(uniques, _CLUSTER_COLUMN)):
+                if pd.notna(cell):
+                    for part in str(cell).split(";"):
+                        if (j := position.get(part.strip())) is not None:
+                            member[i, j] = True
+        for key, j in position.items():
+            if f"{_CLUSTER_COLUMN}_{key}" in tax.columns:
+                flags = tax.attribute(uniques, f"{_CLUSTER_COLUMN}_{key}").astype(str).eq("1")
+                member[:-1, j] |= flags.to_numpy(dtype=bool)
+        out |= member[ids]
+    return out.astype(float)
+
+
+def _describe_role(role: str, tax: taxonomy.Taxonomy, plan: _Plan) -> str:
+    """One family's part of :meth:`StaticFeatures.describe`."""
+    shipped = _is_shipped(role, tax)
+    whose = "the table" if shipped else "the user's table"
+    parts: list[str] = []
+    if role != "level":
+        n = len(plan.tiers)
+        parts.append(
+            f"parent chain ({n} tier{'s' if n != 1 else ''}: {', '.join(map(str, plan.tiers))})"
+        )
+    if role == "occupation":
+        parts.append(
+            f"skill level: column {plan.skill!r}"
+            if plan.skill
+            else f"skill level: absent in {whose}, not used"
+        )
+    if role != "level":
+        if plan.cluster_source == "table":
+            keys = ", ".join(plan.clusters)
+            parts.append(f"clusters: {len(plan.clusters)} from {whose} ({keys})")
+        elif plan.cluster_source == "shipped":
+            parts.append(f"clusters: the {len(plan.clusters)} shipped priority clusters")
+        else:
+            parts.append(f"clusters: absent in {whose}, not used")
+    if role == "level":
+        parts.append(
+            "ordinal: column 'ordinal'" if plan.ordinal else f"ordinal: absent in {whose}, not used"
+        )
+    table = f"shipped table {tax.version}" if shipped else f"table {tax.name!r}, {tax.version}"
+    return f"{role} ({table}): {'; '.join(parts)}"
+
+
 class StaticFeatures(FeatureBuilder):
     """Occupation, sector and training-level attributes of each series.
 
     Args:
-        occupation, sector, level: key columns holding VSCO occupation codes, VSIC sector
-            codes and training-level codes; ``None`` leaves that family out. Each column
-            is looked up in the taxonomy the panel's spec names for it, or the shipped one.
+        occupation, sector, level: key columns holding occupation, sector and
+            training-level codes; ``None`` leaves that family out. Each column is looked
+            up in the taxonomy the panel's spec names for it (a user's own table works:
+            its parent chain is always used, skill levels, clusters and the level
+            ordinal when its columns are there), or the shipped one.
         missing: ``"error"`` (default) raises if a named column is not a key of the
             panel; ``"skip"`` leaves its features out.
+
+    :meth:`describe` says which attributes were used.
     """
 
     def __init__(
@@ -149,59 +317,79 @@ class StaticFeatures(FeatureBuilder):
         self.taxonomies_ = {
             role: resolve_taxonomy(panel, column, role) for role, column in self.columns_.items()
         }
-        self.clusters_ = (
-            list(dict.fromkeys(taxonomy.clusters()["cluster"])) if "sector" in self.columns_ else []
-        )
-        if "level" in self.columns_ and "ordinal" not in self.taxonomies_["level"].columns:
-            raise SkillcastConfigError(
-                "StaticFeatures: the training-level table has no 'ordinal' column; add one "
-                "(0 = lowest level) or pass level=None."
-            )
-        labels = self._labels(panel.series)
+        plans = self._plans()
+        for role, plan in plans.items():
+            _check_table(role, self.taxonomies_[role], plan)
+        self.clusters_ = list(plans["sector"].clusters) if "sector" in plans else []
+        labels = self._labels(panel.series, plans)
         self.categories_ = {
             name: sorted(pd.unique(values.dropna())) for name, values in labels.items()
         }
         names: list[str] = []
-        if "occupation" in self.columns_:
-            names += ["occ_major", "occ_submajor", "occ_skill_level"]
-        if "sector" in self.columns_:
-            names += ["sector_section", *(f"cluster_{c}" for c in self.clusters_)]
-        if "level" in self.columns_:
-            names.append("level_ordinal")
+        for role, plan in plans.items():
+            if role == "level":
+                names += ["level_ordinal"] if plan.ordinal else []
+                continue
+            names += list(_TIER_NAMES[role][: len(plan.tiers)])
+            names += ["occ_skill_level"] if plan.skill else []
+            names += [f"{_CLUSTER_PREFIX[role]}{key}" for key in plan.clusters]
         self.feature_names_out_ = names
         self.series_ = panel.series.copy()
         self.table_ = self.per_series(panel.series)
+        log.debug(self.describe())
 
-    def _labels(self, series: pd.DataFrame) -> dict[str, pd.Series]:
+    def _plans(self) -> dict[str, _Plan]:
+        """Role -> what its features read, in output order (occupation, sector, level)."""
+        return {
+            role: _plan(role, self.taxonomies_[role])
+            for role in ("occupation", "sector", "level")
+            if role in self.columns_
+        }
+
+    def describe(self) -> str:
+        """Which table each family read and which of its attributes became features, e.g.
+        ``"static features: occupation (table 'occ', ESTAT-ISCO08): parent chain (2 tiers:
+        1, 2); skill level: absent in the user's table, not used; clusters: absent in the
+        user's table, not used"`` (families separated by `` | ``)."""
+        self._check_fitted()
+        plans = self._plans()
+        if not plans:
+            return "static features: none (the panel has no occupation, sector or level key)"
+        parts = [_describe_role(role, self.taxonomies_[role], p) for role, p in plans.items()]
+        return "static features: " + " | ".join(parts)
+
+    def _labels(self, series: pd.DataFrame, plans: dict[str, _Plan]) -> dict[str, pd.Series]:
         """Category labels (text, NaN if unknown) of the integer-coded features."""
         out: dict[str, pd.Series] = {}
-        if "occupation" in self.columns_:
-            tax, codes = self.taxonomies_["occupation"], series[self.columns_["occupation"]]
-            out["occ_major"] = _known_rollup(tax, codes, 1)
-            out["occ_submajor"] = _known_rollup(tax, codes, 2)
-        if "sector" in self.columns_:
-            tax, codes = self.taxonomies_["sector"], series[self.columns_["sector"]]
-            out["sector_section"] = _known_rollup(tax, codes, 1)
+        for role, plan in plans.items():
+            if role == "level":
+                continue
+            tax, codes = self.taxonomies_[role], series[self.columns_[role]]
+            for name, tier in zip(_TIER_NAMES[role], plan.tiers, strict=False):
+                out[name] = _known_rollup(tax, codes, tier)
         return out
 
     def per_series(self, series: pd.DataFrame) -> np.ndarray:
         """The features of each series, (n_series x n_features), in output column order."""
-        labels = self._labels(series)
+        plans = self._plans()
+        labels = self._labels(series, plans)
         columns: list[np.ndarray] = []
-        if "occupation" in self.columns_:
-            codes = series[self.columns_["occupation"]]
-            columns.append(encode(labels["occ_major"], self.categories_["occ_major"]))
-            columns.append(encode(labels["occ_submajor"], self.categories_["occ_submajor"]))
-            columns.append(_skill_level(self.taxonomies_["occupation"], codes))
-        if "sector" in self.columns_:
-            codes = series[self.columns_["sector"]]
-            columns.append(encode(labels["sector_section"], self.categories_["sector_section"]))
-            flags = taxonomy.cluster_indicators(codes).reindex(columns=self.clusters_)
-            columns += list(flags.fillna(False).to_numpy(dtype=float).T)
-        if "level" in self.columns_:
-            codes = series[self.columns_["level"]]
-            ordinal = self.taxonomies_["level"].attribute(codes, "ordinal")
-            columns.append(pd.to_numeric(ordinal, errors="coerce").to_numpy(dtype=float))
+        for role, plan in plans.items():
+            tax, codes = self.taxonomies_[role], series[self.columns_[role]]
+            if role == "level":
+                if plan.ordinal:
+                    ordinal = tax.attribute(codes, "ordinal")
+                    columns.append(pd.to_numeric(ordinal, errors="coerce").to_numpy(dtype=float))
+                continue
+            for name in _TIER_NAMES[role][: len(plan.tiers)]:
+                columns.append(encode(labels[name], self.categories_[name]))
+            if plan.skill:
+                columns.append(_skill_level(tax, codes))
+            if plan.cluster_source == "shipped":
+                flags = taxonomy.cluster_indicators(codes).reindex(columns=list(plan.clusters))
+                columns += list(flags.fillna(False).to_numpy(dtype=float).T)
+            elif plan.cluster_source == "table":
+                columns += list(_table_cluster_flags(tax, codes, plan.clusters).T)
         if not columns:
             return np.empty((len(series), 0))
         return np.column_stack(columns)

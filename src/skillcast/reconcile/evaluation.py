@@ -35,6 +35,7 @@ from skillcast.reconcile.forecaster import (
     LevelCalibrated,
     ReconciledForecaster,
     held_series,
+    occupation_table,
     point_only,
     reconcile_nodes,
     usable_aggregations,
@@ -105,7 +106,10 @@ class NodeWindows:
         for origin in self.base.origins:  # a handful of windows
             rows = frame.loc[frame["origin"] == origin].reset_index(drop=True)
             known = self.panel.until(origin)
-            structure = build_structure(known.series, keys, aggregations=self.aggregations)
+            structure = build_structure(
+                known.series, keys, aggregations=self.aggregations,
+                taxonomy=occupation_table(known.spec),
+            )  # fmt: skip
             residuals = None
             if method in NEEDS_RESIDUALS:
                 residuals = residual_matrix(self._errors_before(origin), structure, step=1)
@@ -172,7 +176,9 @@ def node_windows(
         raise SkillcastConfigError(f"node_windows needs a ReconciledForecaster, got {model!r}")
     keys = list(panel.spec.keys)
     aggregations = usable_aggregations(keys, model.aggregations)
-    structure = build_structure(panel.series, keys, aggregations=aggregations)
+    structure = build_structure(
+        panel.series, keys, aggregations=aggregations, taxonomy=occupation_table(panel.spec)
+    )
     nodes = aggregate_panel(panel, structure)
     calibrated = LevelCalibrated(model.forecaster)
     base = backtest(calibrated, nodes, horizon, n_windows, step=step, refit=refit)

@@ -59,6 +59,8 @@ from skillcast.reconcile.structure import (
     build_structure,
     tier_column,
 )
+from skillcast.spec import PanelSpec
+from skillcast.taxonomy import Taxonomy, for_column
 
 __all__ = [
     "DEFAULT_AGGREGATIONS",
@@ -84,6 +86,13 @@ NEEDS_RESIDUALS = ("mint_shrink", "wls_var")
 FALLBACK = "wls_struct"  # needs no residuals
 HELD_CLASSES = ("intermittent", "lumpy")
 OCCUPATION = "occupation"
+
+
+def occupation_table(spec: PanelSpec) -> Taxonomy:
+    """The occupation table occupation tiers roll up with: the user's own when the spec
+    names one (a prefix cut with the shipped table's widths would make nonsense nodes of
+    other codes), else the shipped one."""
+    return for_column(spec.taxonomies, OCCUPATION, "occupation")
 
 
 def usable_aggregations(
@@ -300,7 +309,10 @@ class ReconciledForecaster(Forecaster):
             )
 
     def _build(self, panel: Panel) -> SummingStructure:
-        return build_structure(panel.series, panel.spec.keys, aggregations=self.aggregations_)
+        return build_structure(
+            panel.series, panel.spec.keys, aggregations=self.aggregations_,
+            taxonomy=occupation_table(panel.spec),
+        )  # fmt: skip
 
     def structure(self) -> SummingStructure:
         """The summing structure of the fitted panel's series.

@@ -31,14 +31,15 @@ __all__ = [
 def aggregated_spec(spec: PanelSpec, exog: tuple[str, ...] = ()) -> PanelSpec:
     """The spec of a panel of nodes: keys ``("aggregation", *keys)``, no code checks.
 
-    Only the exogenous columns named in ``exog`` are kept.
+    Only the exogenous columns named in ``exog`` are kept. The taxonomies stay (codes
+    are not checked against them: ``unknown_codes="keep"``), so a base model fitted on
+    the nodes reads the user's own classification tables, not the shipped ones.
     """
     keys = spec.keys if spec.keys[:1] == ("aggregation",) else ("aggregation", *spec.keys)
     return spec.with_(
         keys=keys,
         known_exog=tuple(c for c in spec.known_exog if c in exog),
         observed_exog=tuple(c for c in spec.observed_exog if c in exog),
-        taxonomies={},
         unknown_codes="keep",
     )
 

@@ -8,7 +8,8 @@ Shipped tables (see ``skillcast/taxonomy/data/README.md`` for sources and format
 * :func:`sectors` -- complete VSIC 2018, sections to sub-classes (``H``, ``H52`` .. ``H52101``).
 * :func:`clusters` -- the city's priority clusters as (cluster, division) pairs.
 
-:func:`load_taxonomy` reads a user's own table in the same CSV format.
+:func:`load_taxonomy` reads a user's own table in the same CSV format; :func:`for_column`
+gives the table a panel's spec names for a key column.
 :func:`load_crosswalk` and :func:`convert_codes` carry data across a change of version
 (VSIC 2018 -> VSIC 2025).
 """
@@ -20,6 +21,7 @@ from skillcast.taxonomy.shipped import (
     cluster_indicators,
     clusters,
     clusters_of,
+    for_column,
     levels,
     occupations,
     sectors,
@@ -39,6 +41,7 @@ __all__ = [
     "clusters",
     "clusters_of",
     "convert_codes",
+    "for_column",
     "levels",
     "load_crosswalk",
     "load_taxonomy",

@@ -7,8 +7,11 @@ property hands out copies, so callers cannot corrupt the cache.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
+from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +26,7 @@ __all__ = [
     "cluster_indicators",
     "clusters",
     "clusters_of",
+    "for_column",
     "levels",
     "occupations",
     "sectors",
@@ -88,6 +92,20 @@ def builtin(name: str) -> Taxonomy:
             "or read your own CSV with load_taxonomy(path)"
         )
     return _load(key)
+
+
+def for_column(taxonomies: Mapping[str, object] | None, column: str, default: str) -> Taxonomy:
+    """The table a ``PanelSpec.taxonomies`` mapping names for ``column``: a
+    :class:`Taxonomy`, a CSV path (read with :func:`load_taxonomy`) or a shipped name;
+    the shipped table ``default`` when the mapping names none (``None`` or ``{}``)."""
+    chosen = (taxonomies or {}).get(column)
+    if isinstance(chosen, Taxonomy):
+        return chosen
+    if isinstance(chosen, str | PathLike) and Path(chosen).suffix.lower() == ".csv":
+        return load_taxonomy(chosen)
+    if isinstance(chosen, str):
+        return builtin(chosen)
+    return builtin(default)
 
 
 def occupations() -> Taxonomy:
