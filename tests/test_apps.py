@@ -151,7 +151,7 @@ def test_train_logs_params_metrics_artifacts_and_registers_champion(base: Path) 
     assert listing() == {
         "config/resolved.yaml", "backtest/backtest.csv", "backtest/metrics_overall.csv",
         "backtest/metrics_by_step.csv", "plots/backtest_largest_series.png",
-        "forecast/forecast.csv",
+        "forecast/forecast.csv", "data/emerging_series.csv",
     }  # fmt: skip
     local = Path(
         mlflow.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=str(base / "dl"))

@@ -16,6 +16,7 @@ import pytest
 
 from skillcast.datasets import load_sample, load_sample_supply
 from skillcast.demand import job_openings, supply_gap
+from skillcast.emerging import detect_emerging
 from skillcast.forecast import Forecast, forecast_frame
 from skillcast.outputs import (
     PreviousForecast,
@@ -145,6 +146,7 @@ def sample_report_inputs() -> ReportInputs:
             t["actuals"], t["openings"], value="stock", history_value="actual", kind="stock",
             freq="semiannual",
         ),  # fmt: skip
+        emerging=detect_emerging(load_sample()),
     )
 
 

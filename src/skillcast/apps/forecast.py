@@ -70,6 +70,8 @@ from skillcast.apps.demand_outputs import demand_outputs
 from skillcast.apps.planner_outputs import (
     REPORT_FILE,
     WORKBOOK_FILE,
+    emerging_metrics,
+    emerging_series,
     planner_files,
     skill_tables,
     with_planner_views,
@@ -81,6 +83,7 @@ from skillcast.apps.scenario_outputs import (
     scenario_paths,
 )
 from skillcast.errors import SkillcastConfigError
+from skillcast.features.notes import feature_notes
 from skillcast.lineage import fingerprint, flatten, labelled_frame
 from skillcast.models.base import Forecaster
 from skillcast.outputs import (
@@ -180,6 +183,8 @@ def _forecast(cfg: DictConfig) -> int:
                 tracker, forecaster, panel, fp, label, active.info.run_id
             )
             through = fp.last
+        for note in feature_notes(forecaster):  # the classification attributes it reads
+            report(note)
         created_at = datetime.now(UTC).replace(microsecond=0)
         stamp = {
             "model_version": version.version if version is not None else "",
@@ -190,14 +195,20 @@ def _forecast(cfg: DictConfig) -> int:
             "forecast_run_id": active.info.run_id,
         }
         future = load_future_exog(cfg.data, panel)
-        tables, first, notes = forecast_tables(forecaster, panel, cfg, future, stamp)
+        # flagged on the data this forecast reads: a code new in it is new to planners
+        flags = emerging_series(cfg.output.emerging, panel)
+        tracker.log_metrics(emerging_metrics(flags))
+        tracker.log_csv(flags, "data/emerging_series.csv")
+        tables, first, notes = forecast_tables(
+            forecaster, panel, cfg, future, stamp, emerging=flags
+        )
         tables = with_planner_views(tables, panel)
         out_dir, latest = Path(cfg.output.dir), str(cfg.output.latest)
         writers = {}
         if cfg.output.report:
             writers = planner_files(
                 tables, panel, out_dir, tracker, fitted_run, int(cfg.output.small_cell),
-                skills=cfg.skills,
+                skills=cfg.skills, emerging=flags,
             )
         if notes:
             tracker.log_text("\n\n".join(notes), "forecast/notes.txt")
@@ -250,14 +261,17 @@ def forecast_tables(
     cfg: DictConfig,
     future: Any,
     stamp: dict[str, Any],
+    emerging: pd.DataFrame | None = None,
 ) -> tuple[dict[str, pd.DataFrame], str, list[str]]:
     """The tables to write, by file name (``forecast.csv`` first), the label of the first
-    forecast period (the dated folder) and the notes of the demand and scenario steps."""
+    forecast period (the dated folder) and the notes of the demand and scenario steps.
+    ``emerging`` (:func:`skillcast.emerging.detect_emerging`) fills every table's
+    ``emerging`` columns."""
     horizon = int(cfg.output.horizon)
     # paths start where the forecast does: after the panel the model was fitted on (an
     # earlier one than the data's with refit=never)
     fitted = getattr(forecaster, "panel_", panel)
-    paths = scenario_paths(cfg.scenarios, fitted, horizon)
+    paths = scenario_paths(cfg.scenarios, fitted, horizon, plan=future)
     reads_plan = future is not None
     future, notes = forecast_exog(cfg.scenarios, paths, future)
     for note in notes:
@@ -269,29 +283,30 @@ def forecast_tables(
     else:
         forecast = forecaster.predict(horizon, exog=future)
     freq = forecast.spec.frequency
-    tables = {FORECAST_FILE: planner_frame(forecast, **stamp)}
+    flagged = {**stamp, "emerging": emerging}
+    tables = {FORECAST_FILE: planner_frame(forecast, **flagged)}
     if nodes is not None:
         structure = forecaster.structure()
-        tables["forecast_all_levels.csv"] = all_levels_frame(nodes, structure, **stamp)
+        tables["forecast_all_levels.csv"] = all_levels_frame(nodes, structure, **flagged)
     demand = demand_outputs(cfg.demand, forecast, panel)
     notes += demand.notes
     for note in demand.notes:
         report(note)
     if demand.openings is not None:
-        tables["openings.csv"] = openings_frame(demand.openings, freq, **stamp)
+        tables["openings.csv"] = openings_frame(demand.openings, freq, **flagged)
     if demand.gap is not None and demand.gap_freq is not None:
         tables["supply_gap.csv"] = supply_gap_frame(
-            demand.gap, demand.gap_freq, openings=tables.get("openings.csv"), **stamp
+            demand.gap, demand.gap_freq, openings=tables.get("openings.csv"), **flagged
         )
         counts = demand.gap["assessment"].value_counts().to_dict()
         report(f"Supply gap: {len(demand.gap)} cells; {counts}")
     if demand.openings is not None:
-        tables.update(skill_tables(cfg.skills, demand.openings, freq, stamp))
+        tables.update(skill_tables(cfg.skills, demand.openings, freq, stamp, emerging))
     if paths is not None:
         scenarios = scenario_outputs(
             cfg.scenarios, paths, forecaster, forecast, fitted, future, reads_plan, data=panel
         )
-        table = scenario_frame(scenarios.forecasts, forecast, **stamp)
+        table = scenario_frame(scenarios.forecasts, forecast, **flagged)
         tables["forecast_scenarios.csv"] = table
         tables["scenario_drivers.csv"] = drivers_frame(scenarios.paths, freq, **stamp)
         if scenarios.elasticities is not None:

@@ -1,6 +1,7 @@
-"""What ``skillcast-forecast`` adds for planners beside the forecast tables: openings by
-skill group (the ``skills`` group), calendar-year views of a sub-annual forecast, the
-HTML report and the workbook.
+"""What ``skillcast-forecast`` adds for planners beside the forecast tables: the series
+that are new or rise from zero (``output.emerging``, also logged by each training run),
+openings by skill group (the ``skills`` group), calendar-year views of a sub-annual
+forecast, the HTML report and the workbook.
 
 The report reads what the project already holds: the set published before this run
 (``<output.dir>/latest/forecast.csv``: the revisions), the forecasts earlier runs
@@ -19,6 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from skillcast.apps.console import report
+from skillcast.emerging import REASONS, detect_emerging
 from skillcast.lineage import labelled_frame
 from skillcast.outputs import (
     PreviousForecast,
@@ -40,8 +42,56 @@ WORKBOOK_FILE = "forecast.xlsx"
 _KEYS = ("region", "sector", "occupation", "level")
 
 
+def emerging_series(settings: Any, panel: Panel) -> pd.DataFrame:
+    """The series of ``panel`` that are new or rise from zero, by the ``output.emerging``
+    settings (:func:`skillcast.emerging.detect_emerging`), told in the run's log: how many,
+    why, and a few examples."""
+    recent = settings.recent
+    flags = detect_emerging(
+        panel,
+        recent=None if recent is None else int(recent),
+        near_zero=float(settings.near_zero),
+        min_size=float(settings.min_size),
+    )
+    report(emerging_summary(flags))
+    return flags
+
+
+def emerging_summary(flags: pd.DataFrame, examples: int = 5) -> str:
+    """One line for the log: the count of emerging series by reason, and examples."""
+    on = flags.loc[flags["emerging"]]
+    window = f"the last {flags.attrs['recent']} period(s) to {flags.attrs['end']}"
+    if on.empty:
+        return f"Emerging series: none of {len(flags)} is new or rising from zero in {window}."
+    counts = on["emerging_reason"].value_counts()
+    why = ", ".join(f"{reason} {counts[reason]}" for reason in REASONS if reason in counts)
+    keys = list(flags.columns[: list(flags.columns).index("emerging")])
+    shown = [
+        f"{'/'.join(str(r[k]) for k in keys)} ({r['emerging_reason']}, since {r['first_period']})"
+        for _, r in on.head(examples).iterrows()
+    ]
+    more = f" and {len(on) - examples} more" if len(on) > examples else ""
+    return (
+        f"Emerging series: {len(on)} of {len(flags)} in {window} ({why}); their forecasts "
+        f"rest on few observations. E.g. {'; '.join(shown)}{more}."
+    )
+
+
+def emerging_metrics(flags: pd.DataFrame) -> dict[str, float]:
+    """``n_emerging`` and its count per reason (``n_emerging_new_code`` ...)."""
+    on = flags.loc[flags["emerging"], "emerging_reason"]
+    out = {"n_emerging": float(len(on))}
+    for reason in REASONS:
+        out[f"n_emerging_{reason.replace(' ', '_')}"] = float((on == reason).sum())
+    return out
+
+
 def skill_tables(
-    skills: Any, openings: pd.DataFrame, freq: Frequency, stamp: dict[str, Any]
+    skills: Any,
+    openings: pd.DataFrame,
+    freq: Frequency,
+    stamp: dict[str, Any],
+    emerging: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``skills.csv`` (openings needing each skill group) and ``skill_intensity.csv`` (the
     digital / green / transversal share of their essential skills) of the openings, as the
@@ -49,9 +99,14 @@ def skill_tables(
     if not skills.enabled:
         return {}
     bridge = _bridge(skills)
+    by = skills.by
     return {
-        "skills.csv": skills_frame(openings, freq, bridge=bridge, by=skills.by, **stamp),
-        "skill_intensity.csv": skill_intensity_frame(openings, freq, by=skills.by, **stamp),
+        "skills.csv": skills_frame(
+            openings, freq, bridge=bridge, by=by, emerging=emerging, **stamp
+        ),
+        "skill_intensity.csv": skill_intensity_frame(
+            openings, freq, by=by, emerging=emerging, **stamp
+        ),
     }
 
 
@@ -107,9 +162,11 @@ def planner_files(
     model_run_id: str | None,
     small_cell: int,
     skills: Any = None,
+    emerging: pd.DataFrame | None = None,
 ) -> dict[str, Callable[[Path], None]]:
     """Writers of the report page and the workbook of ``tables`` (rendered now: a page
-    that cannot be made stops the run before anything is published)."""
+    that cannot be made stops the run before anything is published); ``emerging``: the
+    detection the tables' flags come from (the report's section on new occupations)."""
     inputs = ReportInputs(
         forecast=tables["forecast.csv"],
         all_levels=tables.get("forecast_all_levels.csv"),
@@ -124,6 +181,7 @@ def planner_files(
         skills=tables.get("skills.csv"),
         skill_intensity=tables.get("skill_intensity.csv"),
         emerging_skills=emerging_skills(skills, tables, panel) if skills is not None else None,
+        emerging=emerging,
     )
     return {REPORT_FILE: report_writer(inputs), WORKBOOK_FILE: workbook_writer(tables)}
 
@@ -168,9 +226,7 @@ def _accuracy(tracker: Any, run_id: str | None) -> pd.DataFrame | None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            local = tracker.client.download_artifacts(
-                run_id, "backtest/accuracy_by_level.csv", tmp
-            )
+            local = tracker.client.download_artifacts(run_id, "backtest/accuracy_by_level.csv", tmp)
         except Exception:  # a model that does not reconcile has none: the page says so
             return None
         return pd.read_csv(local)

@@ -160,10 +160,20 @@ class ScenariosConf:
 
     # scenario -> driver -> annual growth rate (0.07 = 7% a year); null = no scenarios
     growth: Any = None
-    reference: str = "baseline"  # the path forecast.csv reads when the data has no plan
+    reference: str = "baseline"  # the scenario forecast.csv is (its path: the plan, if any)
     method: str = "elasticity"  # elasticity (any model) or model (the model re-forecasts)
     seasonal: Any = "auto"  # drivers whose path repeats last year's seasonal pattern
     elasticities: Any = None  # a _target_ node building DriverElasticities (null: defaults)
+
+
+@dataclass
+class EmergingConf:
+    """Which series count as new or rising from zero (skillcast.emerging.detect_emerging):
+    flagged in every planner table and the report, logged by each training run."""
+
+    recent: int | None = None  # the last periods that count as recent; null: one year
+    near_zero: float = 0.1  # "was at zero": at most this share of the recent level before
+    min_size: float = 5.0  # the recent level (workers) a rise from zero must reach
 
 
 @dataclass
@@ -174,6 +184,7 @@ class OutputConf:
     keep_runs: int = 10  # run folders kept in <dir>/runs/ besides those linked
     report: bool = True  # the planners' page (report.html) and workbook (forecast.xlsx)
     small_cell: int = 50  # series forecast below this many workers are flagged in the report
+    emerging: EmergingConf = field(default_factory=EmergingConf)
 
 
 @dataclass

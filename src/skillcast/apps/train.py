@@ -53,8 +53,10 @@ from skillcast.apps.data import (
     recorded_data,
     source_record,
 )
+from skillcast.apps.planner_outputs import emerging_metrics, emerging_series
 from skillcast.backtest import BacktestResult, backtest
 from skillcast.errors import SkillcastConfigError
+from skillcast.features.notes import feature_notes
 from skillcast.lineage import config_hash, fingerprint, flatten, labelled_frame
 from skillcast.metrics import evaluate
 from skillcast.models.base import Forecaster
@@ -165,6 +167,10 @@ def _logged_run(
         labelled_frame(panel), str(cfg.data.name), fp.digest, "training", fp.target,
         {**fp.as_dict(), "source": source},
     )  # fmt: skip
+    # new codes and cells are named at each run, before their few periods are modelled
+    emerging = emerging_series(cfg.output.emerging, panel)
+    tracker.log_metrics(emerging_metrics(emerging))
+    tracker.log_csv(emerging, "data/emerging_series.csv")
 
     bt = cfg.backtest
     result, levels = run_backtest(model, panel, cfg)
@@ -175,6 +181,8 @@ def _logged_run(
         log_levels(tracker, levels)
 
     final = clone(model).fit(panel)
+    for note in feature_notes(final):  # which attributes of the classification tables it read
+        report(note)
     forecast = final.predict(cfg.output.horizon, exog=future)
     info = tracker.log_model(final, panel.spec, forecast.levels)
     if not cfg.register:

@@ -55,6 +55,7 @@ import pandas as pd
 from skillcast.errors import SkillcastConfigError
 from skillcast.forecast import interval_columns
 from skillcast.outputs.demand_tables import supply_gap_frame
+from skillcast.outputs.emerging_flags import FLAG_COLUMNS
 from skillcast.outputs.forecast_tables import STAMP_COLUMNS, half_up, whole_numbers
 from skillcast.outputs.read_back import label_frequency
 from skillcast.periods import FREQUENCIES, Frequency, frequency, parse_periods
@@ -323,10 +324,23 @@ def annual_supply_gap(
     for column in STAMP_COLUMNS:  # the run that wrote the half-years wrote the years
         if column in gap.columns and column in out.columns:
             out[column] = gap[column].iloc[0]
+    _carry_flags(out, gap, by)
     out.insert(1, YEAR, out["period"].astype(int) if len(out) else pd.Series(dtype="int64"))
     out.attrs["partial_years"] = yearly.attrs.get("partial_years", [])
     out.attrs["rule"] = yearly.attrs.get("rule", {})
     return out
+
+
+def _carry_flags(out: pd.DataFrame, gap: pd.DataFrame, by: list[str]) -> None:
+    """In place: a cell's ``emerging`` flags from its periods' rows (one cell covers the
+    same series in every period, so its flag is the same in each)."""
+    flags = [c for c in FLAG_COLUMNS if c in gap.columns and c in out.columns]
+    if not flags or not len(out):
+        return
+    cells = gap.loc[:, [*by, *flags]].astype({k: str for k in by}).drop_duplicates(by)
+    joined = out.loc[:, by].astype(str).merge(cells, on=by, how="left")
+    for column in flags:
+        out[column] = joined[column].array
 
 
 def _group_ids(keys: pd.DataFrame) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.outputs.clusters import with_clusters
+from skillcast.outputs.emerging_flags import FLAG_COLUMNS, flag_table
 from skillcast.outputs.forecast_tables import (
     KEY_COLUMNS,
     PLANNER_COLUMNS,
@@ -33,13 +34,13 @@ OPENINGS_COLUMNS: tuple[str, ...] = (
     "period", *_NAMED, "cluster", "measure", "decomposition", "stock", "change", "expansion",
     "contraction", "replacement_rate", "replacement", "openings", "openings_lower_80",
     "openings_upper_80", "openings_lower_95", "openings_upper_95", "hiring_factor",
-    "realised_hiring", *STAMP_COLUMNS,
+    "realised_hiring", *FLAG_COLUMNS, *STAMP_COLUMNS,
 )  # fmt: skip
 #: ``supply_gap.csv`` with cells by occupation x level (see :func:`supply_gap_frame`).
 SUPPLY_GAP_COLUMNS: tuple[str, ...] = (
     "period", *PLANNER_COLUMNS[5:11], "cluster", "openings", "openings_lower", "openings_upper",
     "supply", "gap", "gap_lower", "gap_upper", "ratio", "ratio_lower", "ratio_upper",
-    "gap_class", "confidence", "assessment", "likely_shortage", *STAMP_COLUMNS,
+    "gap_class", "confidence", "assessment", "likely_shortage", *FLAG_COLUMNS, *STAMP_COLUMNS,
 )  # fmt: skip
 GAP_CLASS_ORDER = ("shortage", "balance", "surplus")
 
@@ -54,6 +55,7 @@ def openings_frame(
     forecast_run_id: str = "",
     data_through: str = "",
     refit: bool = False,
+    emerging: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The planner table of job openings (:data:`OPENINGS_COLUMNS`), whole workers.
 
@@ -65,6 +67,8 @@ def openings_frame(
     ``realised_hiring`` is ``openings x hiring_factor``, rounded. The openings bounds are
     rounded and kept around ``openings`` (empty without that interval level).
     ``replacement_rate`` is per period (4 decimals), ``hiring_factor`` 3 decimals.
+    ``emerging``: the frame of :func:`skillcast.emerging.detect_emerging` (each row
+    takes its series' flag; None: empty cells).
     """
     src = openings.reset_index(drop=True)
     out = labelled_keys(src, freq)
@@ -98,6 +102,7 @@ def openings_frame(
         out[name] = whole_numbers(values)
     out["hiring_factor"] = src["hiring_factor"].astype(float).round(3).to_numpy()
     out["realised_hiring"] = whole_numbers(hiring)
+    out = flag_table(out, emerging)
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     out = with_clusters(out.drop(columns="cluster", errors="ignore"))
     return out.loc[:, list(OPENINGS_COLUMNS)]
@@ -114,6 +119,7 @@ def supply_gap_frame(
     data_through: str = "",
     refit: bool = False,
     openings: pd.DataFrame | None = None,
+    emerging: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The planner table of the supply gap (:data:`SUPPLY_GAP_COLUMNS` for cells by
     occupation x level; other cell keys take their place), whole workers.
@@ -125,7 +131,9 @@ def supply_gap_frame(
     last, each by the size of the gap (largest first), then the cell keys. ``cluster``
     lists the priority clusters whose sectors have openings in the cell, given the
     planner table of ``openings`` (:func:`~skillcast.outputs.clusters.with_clusters`);
-    empty without it.
+    empty without it. A cell is ``emerging`` when every series rolled into it (each
+    sector's, each occupation under a coarser supply code) is
+    (:mod:`skillcast.outputs.emerging_flags`).
     """
     by = [c for c in gap.columns if c in KEY_COLUMNS]
     rank = gap["gap_class"].map({c: i for i, c in enumerate(GAP_CLASS_ORDER)})
@@ -147,6 +155,7 @@ def supply_gap_frame(
     for column in ("gap_class", "confidence", "assessment"):
         out[column] = src[column].astype(str).to_numpy(dtype=object)
     out["likely_shortage"] = src["likely_shortage"].astype(bool).to_numpy()
+    out = flag_table(out, emerging)
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     if openings is not None and {"occupation", "level"} <= set(by):
         out = with_clusters(out, openings=openings)

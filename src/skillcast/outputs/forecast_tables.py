@@ -5,19 +5,24 @@ Columns of ``forecast.csv``, in this order (:data:`PLANNER_COLUMNS`):
 ``period`` (label such as ``2026-H1``), ``region``, ``sector``, ``sector_name_vi``,
 ``sector_name_en``, ``occupation``, ``occupation_name_vi``, ``occupation_name_en``,
 ``level``, ``level_name_vi``, ``level_name_en``, ``forecast``, ``lower_80``, ``upper_80``,
-``lower_95``, ``upper_95`` (whole workers), ``model_version``, ``run_id``,
+``lower_95``, ``upper_95`` (whole workers), ``emerging``, ``emerging_reason`` (see
+:mod:`skillcast.outputs.emerging_flags`), ``model_version``, ``run_id``,
 ``data_through``, ``refit``, ``created_at`` (UTC, ISO 8601), ``forecast_run_id`` (see
 :data:`STAMP_COLUMNS`). ``forecast_all_levels.csv`` (:data:`ALL_LEVELS_COLUMNS`) adds
 ``aggregation`` after ``period``.
 
 A key the panel does not have (the sample has no region) and a name the classification
-does not know are empty cells. Numbers are rounded to whole workers with
-``lower_95 <= lower_80 <= forecast <= upper_80 <= upper_95`` kept after rounding.
+does not know are empty cells. Names come from the table the panel's spec names for the
+key (``PanelSpec.taxonomies``: a user's own classification), else the shipped one. Key
+columns of the panel beyond these four (``geo``, ``industry_code``) are kept: they come
+after ``level_name_en``, in the panel's order (:func:`planner_columns`). Numbers are
+rounded to whole workers with ``lower_95 <= lower_80 <= forecast <= upper_80 <= upper_95``
+kept after rounding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -25,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.forecast import Forecast
+from skillcast.outputs.emerging_flags import FLAG_COLUMNS, flag_table
 from skillcast.periods import Frequency
 
 if TYPE_CHECKING:
@@ -36,6 +42,7 @@ __all__ = [
     "all_levels_frame",
     "labelled_keys",
     "planner_frame",
+    "planner_columns",
     "rounded_bounds",
 ]
 
@@ -55,6 +62,7 @@ PLANNER_COLUMNS: tuple[str, ...] = (
     "level_name_vi",
     "level_name_en",
     *NUMBER_COLUMNS,
+    *FLAG_COLUMNS,
     "model_version",
     "run_id",
     "data_through",
@@ -83,28 +91,55 @@ def planner_frame(
     forecast_run_id: str = "",
     data_through: str = "",
     refit: bool = False,
+    emerging: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The planner table of ``forecast``: one row per series and period, columns as above.
 
     Key columns are read from the forecast frame by name (``region``, ``sector``,
     ``occupation``, ``level``); names come from the shipped classifications
     (:mod:`skillcast.taxonomy`). Numbers are nullable integers (``Int64``); interval
-    columns are empty when the forecast has no such level.
+    columns are empty when the forecast has no such level. ``emerging``: the frame of
+    :func:`skillcast.emerging.detect_emerging` on the data (None: flag cells empty).
     """
     src = forecast.frame
-    out = labelled_keys(src, forecast.spec.frequency)
+    extra = extra_keys(forecast.spec.keys)
+    out = labelled_keys(
+        src, forecast.spec.frequency, (*KEY_COLUMNS, *extra), forecast.spec.taxonomies
+    )
     for column, values in rounded_bounds(src).items():
         out[column] = values
+    out = flag_table(out, emerging)
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
-    return out.loc[:, list(PLANNER_COLUMNS)]
+    return out.loc[:, list(planner_columns(extra))]
+
+
+def extra_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    """The panel's key columns beyond ``region``, ``sector``, ``occupation``, ``level``
+    (and the reconciled nodes' ``aggregation``, a column of its own)."""
+    return tuple(k for k in keys if k not in (*KEY_COLUMNS, "aggregation"))
+
+
+def planner_columns(
+    extra: Sequence[str] = (), base: Sequence[str] = PLANNER_COLUMNS
+) -> tuple[str, ...]:
+    """``base`` (:data:`PLANNER_COLUMNS`) with the ``extra`` key columns after
+    ``level_name_en``: a user's own key is a column of the planner table, never dropped."""
+    at = list(base).index("level_name_en") + 1
+    return (*base[:at], *extra, *base[at:])
 
 
 def labelled_keys(
-    src: pd.DataFrame, freq: Frequency, keys: Sequence[str] = KEY_COLUMNS
+    src: pd.DataFrame,
+    freq: Frequency,
+    keys: Sequence[str] = KEY_COLUMNS,
+    taxonomies: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """``period`` labels, the key columns and VI/EN names of the classified keys.
 
-    A key ``src`` lacks gives empty cells; the code ``*`` (added up over) is named "All".
+    Names come from the table ``taxonomies`` (``PanelSpec.taxonomies``) names for a key,
+    else the shipped one; a table without a ``name_vi`` or ``name_en`` column gives
+    empty cells in that language. A key ``src`` lacks gives empty cells; the code ``*``
+    (added up over) is named "All".
     """
     from skillcast import taxonomy  # the tables load on first use only
 
@@ -115,11 +150,14 @@ def labelled_keys(
         codes = src[key].astype("string") if key in src.columns else pd.Series([pd.NA] * n)
         out[key] = codes.to_numpy(dtype=object)
         if key in NAMED_KEYS:
-            table = taxonomy.builtin(key)
+            table = taxonomy.for_column(taxonomies, key, key)
             every = (codes == ALL_CODE).fillna(False).to_numpy(dtype=bool)
             for lang in ("vi", "en"):
-                names = table.name_of(codes.fillna("").to_numpy(dtype=str), lang=lang)
-                names = names.to_numpy(dtype=object, copy=True)
+                if f"name_{lang}" not in table.columns:
+                    names = np.full(n, None, dtype=object)
+                else:
+                    names = table.name_of(codes.fillna("").to_numpy(dtype=str), lang=lang)
+                    names = names.to_numpy(dtype=object, copy=True)
                 names[every] = ALL_NAMES[lang]
                 out[f"{key}_name_{lang}"] = names
     return out
@@ -199,6 +237,7 @@ def all_levels_frame(
     forecast_run_id: str = "",
     data_through: str = "",
     refit: bool = False,
+    emerging: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The planner table of every node of a reconciled forecast (:data:`ALL_LEVELS_COLUMNS`).
 
@@ -208,6 +247,8 @@ def all_levels_frame(
     differs from the unrounded reconciled aggregate by rounding only). Bounds are the
     reconciled bounds, rounded and kept around the forecast. Keys added up over hold
     ``*`` (named "Tất cả" / "All"); occupation major groups hold their one-digit code.
+    An aggregate row is ``emerging`` only when every bottom series under it is
+    (:mod:`skillcast.outputs.emerging_flags`).
     """
     src = forecast.frame
     pos = structure.locate(src)
@@ -218,9 +259,13 @@ def all_levels_frame(
     bottom = half_up(mean[structure.n_aggregate :])
     whole = np.vstack([np.asarray(structure.A @ bottom), bottom])
     frame = src.assign(mean=whole[pos, step - 1])
-    out = labelled_keys(frame, forecast.spec.frequency)
+    extra = extra_keys(forecast.spec.keys)
+    out = labelled_keys(
+        frame, forecast.spec.frequency, (*KEY_COLUMNS, *extra), forecast.spec.taxonomies
+    )
     out.insert(1, "aggregation", frame["aggregation"].astype(str).to_numpy(dtype=object))
     for column, values in rounded_bounds(frame).items():
         out[column] = values
+    out = flag_table(out, emerging)
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
-    return out.loc[:, list(ALL_LEVELS_COLUMNS)]
+    return out.loc[:, list(planner_columns(extra, ALL_LEVELS_COLUMNS))]

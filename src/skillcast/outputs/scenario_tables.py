@@ -10,7 +10,8 @@ Same conventions as the forecast tables (:mod:`skillcast.outputs.forecast_tables
   significant digits), then the stamp columns.
 * ``scenario_elasticities.csv``: the grouping codes with their names, ``driver``,
   ``elasticity`` and ``std_error`` (3 decimals), ``n_obs``, ``driver_sd`` (4 decimals),
-  ``status``, then the stamp columns.
+  ``status``, ``pool`` (the cluster or section whose estimates it was pooled with) and
+  ``shrinkage`` (weight of the pool's mean, 3 decimals), then the stamp columns.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from skillcast.forecast import Forecast
 from skillcast.outputs.forecast_tables import (
     NAMED_KEYS,
     PLANNER_COLUMNS,
+    extra_keys,
+    planner_columns,
     planner_frame,
     stamp,
 )
@@ -46,9 +49,11 @@ def scenario_frame(
     forecast_run_id: str = "",
     data_through: str = "",
     refit: bool = False,
+    emerging: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Planner rows of stacked scenario forecasts (a ``scenario`` column and the columns
-    of ``template.frame``), scenarios in their order of appearance."""
+    of ``template.frame``), scenarios in their order of appearance; ``emerging`` flags
+    the series as in :func:`~skillcast.outputs.planner_frame`."""
     parts = []
     for name, part in forecasts.groupby(SCENARIO, sort=False):  # a handful of scenarios
         one = Forecast(
@@ -65,10 +70,12 @@ def scenario_frame(
             forecast_run_id=forecast_run_id,
             data_through=data_through,
             refit=refit,
+            emerging=emerging,
         )
         table.insert(0, SCENARIO, str(name))
         parts.append(table)
-    return pd.concat(parts, ignore_index=True).loc[:, list(SCENARIO_COLUMNS)]
+    columns = (SCENARIO, *planner_columns(extra_keys(template.spec.keys)))
+    return pd.concat(parts, ignore_index=True).loc[:, list(columns)]
 
 
 def drivers_frame(
@@ -123,5 +130,8 @@ def elasticities_frame(
     out["n_obs"] = table["n_obs"].astype(int)
     out["driver_sd"] = table["driver_sd"].round(4)
     out["status"] = table["status"]
+    if "pool" in table.columns:
+        out["pool"] = table["pool"].astype(str)
+        out["shrinkage"] = table["shrinkage"].round(3)
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     return out.reset_index(drop=True)

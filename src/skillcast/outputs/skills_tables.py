@@ -49,6 +49,7 @@ import pandas as pd
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.outputs.clusters import cluster_sectors, cluster_table
+from skillcast.outputs.emerging_flags import FLAG_COLUMNS, grouped_flags
 from skillcast.outputs.forecast_tables import (
     ALL_CODE,
     ALL_NAMES,
@@ -86,13 +87,13 @@ _BOUNDS = tuple(f"openings_essential_{s}_{lv}" for lv in (80, 95) for s in ("low
 SKILLS_COLUMNS: tuple[str, ...] = (
     "period", *_CELL, "skill_group_level", "skill_group", "skill_group_name_en", "openings",
     "openings_no_profile", "openings_essential", *_BOUNDS, "share_of_openings",
-    "openings_optional", "borrowed_share", *STAMP_COLUMNS,
+    "openings_optional", "borrowed_share", *FLAG_COLUMNS, *STAMP_COLUMNS,
 )  # fmt: skip
 #: ``skill_intensity.csv`` by cluster (the same swap for ``by="sector"``).
 SKILL_INTENSITY_COLUMNS: tuple[str, ...] = (
     "period", *_CELL, "openings", "openings_no_profile", "digital_skill_share",
     "green_skill_share", "transversal_skill_share", "essential_skills_mean", "borrowed_share",
-    *STAMP_COLUMNS,
+    *FLAG_COLUMNS, *STAMP_COLUMNS,
 )  # fmt: skip
 
 
@@ -108,6 +109,7 @@ def skills_frame(
     forecast_run_id: str = "",
     data_through: str = "",
     refit: bool = False,
+    emerging: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The planner table of openings needing each skill group (see the module docstring).
 
@@ -116,7 +118,9 @@ def skills_frame(
     (``openings_lower_80`` ...). ``bridge``: None loads the shipped ESCO level-2 bridge
     (``load_bridge(level=1)`` gives the 28 broad groups). Rows are sorted by period,
     cell (city first, then the clusters in ``clusters.csv`` order; or sectors), level and
-    the bridge's group order.
+    the bridge's group order. ``emerging``: the frame of
+    :func:`skillcast.emerging.detect_emerging`; a cell is flagged when every series of
+    its openings is (:mod:`skillcast.outputs.emerging_flags`; None: empty cells).
     """
     bridge = load_bridge() if bridge is None else bridge
     src, key = _cells(openings, freq, by)
@@ -148,6 +152,7 @@ def skills_frame(
     out["share_of_openings"] = np.round(share, 3)
     out["openings_optional"] = whole_numbers(half_up(opt["openings"].to_numpy(dtype=float)))
     out["borrowed_share"] = ess["borrowed_share"].astype(float).round(3).to_numpy()
+    _set_flags(out, ess, src, key, emerging)
     needed = (ess["openings"].to_numpy(dtype=float) != 0) | (
         opt["openings"].to_numpy(dtype=float) != 0
     )
@@ -168,11 +173,13 @@ def skill_intensity_frame(
     forecast_run_id: str = "",
     data_through: str = "",
     refit: bool = False,
+    emerging: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The planner table of the digital / green / transversal share of the openings'
     essential skills (:data:`SKILL_INTENSITY_COLUMNS`), one row per cell.
 
-    ``openings`` as for :func:`skills_frame`; ``flags``: None loads the shipped ESCO flags.
+    ``openings`` as for :func:`skills_frame`; ``flags``: None loads the shipped ESCO flags;
+    ``emerging`` as for :func:`skills_frame`.
     """
     flags = load_flags() if flags is None else flags
     src, key = _cells(openings, freq, by)
@@ -186,6 +193,7 @@ def skill_intensity_frame(
                    "borrowed_share"):  # fmt: skip
         out[column] = table[column].astype(float).round(3).to_numpy()
     out["essential_skills_mean"] = table["essential_skills_mean"].astype(float).round(1)
+    _set_flags(out, table, src, key, emerging)
     stamp(out, model_version, run_id, created_at, forecast_run_id, data_through, refit)
     return _ordered(out, key, SKILL_INTENSITY_COLUMNS)
 
@@ -195,10 +203,16 @@ def _cells(openings: pd.DataFrame, freq: Frequency, by: str) -> tuple[pd.DataFra
     its sector and once under ``*`` (the city)."""
     if by not in ("cluster", "sector"):
         raise SkillcastConfigError(f"by={by!r}; choose 'cluster' or 'sector'.")
-    missing = [c for c in ("period", "sector", "occupation", "level", "openings")
+    missing = [c for c in ("period", "occupation", "level", "openings")
                if c not in openings.columns]  # fmt: skip
     if missing:
         raise SkillcastConfigError(f"The openings table lacks column(s) {missing}.")
+    citywide = "sector" not in openings.columns
+    if citywide and by == "sector":
+        raise SkillcastConfigError(
+            "skills.by=sector needs a 'sector' key and the data has none: use "
+            "skills.by=cluster (city-wide rows only without sectors) or skills=off."
+        )
     src = as_codes(openings.drop(columns="cluster", errors="ignore"))
     parsed = parse_periods(src["period"], freq)
     bad = parsed.unparseable | parsed.off_grid
@@ -210,10 +224,36 @@ def _cells(openings: pd.DataFrame, freq: Frequency, by: str) -> tuple[pd.DataFra
     src["period"] = parsed.periods.array
     if by == "sector":
         return src, "sector"
+    if citywide:  # an occupation x level panel: no sector, so no cluster but the city
+        return src.assign(cluster=ALL_CODE), "cluster"
     masks = cluster_sectors(src["sector"], cluster_table(None))
     parts = [src.assign(cluster=ALL_CODE)]
     parts += [src.loc[mask].assign(cluster=name) for name, mask in masks.items()]
     return pd.concat(parts, ignore_index=True), "cluster"
+
+
+def _set_flags(
+    out: pd.DataFrame,
+    cells: pd.DataFrame,
+    src: pd.DataFrame,
+    key: str,
+    emerging: pd.DataFrame | None,
+) -> None:
+    """In place: the flag columns of ``out`` (rows aligned with ``cells``), each cell
+    flagged when every series of its openings rows in ``src`` is."""
+    by = ["period", key, "level"]
+    per_cell = grouped_flags(src, emerging, by)
+    if per_cell is None:
+        out["emerging"] = pd.Series(pd.NA, index=out.index, dtype="boolean")
+        out["emerging_reason"] = pd.NA
+        return
+    joined = (
+        cells.loc[:, by]
+        .astype({key: str, "level": str})
+        .merge(per_cell.astype({key: str, "level": str}), on=by, how="left")
+    )
+    out["emerging"] = pd.array(joined["emerging"].fillna(False).astype(bool), dtype="boolean")
+    out["emerging_reason"] = joined["emerging_reason"].fillna("").to_numpy(dtype=object)
 
 
 def _whole(frame: pd.DataFrame, column: str) -> np.ndarray:

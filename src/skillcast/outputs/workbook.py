@@ -83,6 +83,8 @@ COLUMN_TITLES: dict[str, str] = {
     "confidence": "Mức chắc chắn",
     "assessment": "Đánh giá",
     "likely_shortage": "Nhiều khả năng thiếu hụt",
+    "emerging": "Mới xuất hiện (ít số liệu)",
+    "emerging_reason": "Lý do: mã mới, ô mới, tăng từ 0",
     "cluster_openings": "Nhu cầu tuyển dụng của cụm",
     "cluster_openings_lower": "Nhu cầu của cụm: cận dưới 80%",
     "cluster_openings_upper": "Nhu cầu của cụm: cận trên 80%",

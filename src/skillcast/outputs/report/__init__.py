@@ -13,6 +13,8 @@ A4. Sections (each an element with the id in :data:`SECTION_IDS`):
 ``revisions``     what changed since the previous forecast, and why where known
 ``track-record``  how the forecasts published earlier compare with what was observed
 ``trust``         backtest accuracy in plain words, interval coverage, small cells
+``skills``        the skill groups the expected openings need
+``emerging``      occupations new in the data or rising from zero, and their forecasts
 
 A section whose input is missing says so in a sentence. Yearly figures follow
 :mod:`skillcast.outputs.annual`. Totals that the run's ``forecast_all_levels.csv`` holds
@@ -25,7 +27,8 @@ truth, never narrower. Cluster labels and shares come from
 Modules: ``inputs`` (what the report is made of), ``tables`` (the inputs cleaned once,
 and their totals), ``wording`` (bilingual phrases and figures), ``charts`` (inline SVG),
 one module per group of sections (``headline``, ``rankings``, ``revisions``,
-``accuracy``) and ``render`` (the Jinja template in ``templates/``, and the file).
+``accuracy``, ``skills``, ``emerging``) and ``render`` (the Jinja template in
+``templates/``, and the file).
 """
 
 from skillcast.outputs.report.inputs import PreviousForecast, ReportInputs, RunInfo

@@ -91,6 +91,9 @@ class ReportInputs:
         skills: ``skills.csv`` (openings needing each skill group, per cluster and level).
         skill_intensity: ``skill_intensity.csv`` (digital / green / transversal shares).
         emerging_skills: the frame of :func:`skillcast.skills.emerging_skill_demand`.
+        emerging: the frame of :func:`skillcast.emerging.detect_emerging` on the data
+            the forecast read (the section on new occupations; without it, the
+            ``emerging`` columns of ``forecast`` are read).
     """
 
     forecast: pd.DataFrame
@@ -110,3 +113,4 @@ class ReportInputs:
     skills: pd.DataFrame | None = None
     skill_intensity: pd.DataFrame | None = None
     emerging_skills: pd.DataFrame | None = None
+    emerging: pd.DataFrame | None = None

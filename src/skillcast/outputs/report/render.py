@@ -11,6 +11,7 @@ from pathlib import Path
 from skillcast.outputs.clusters import cluster_table
 from skillcast.outputs.files import atomic_write
 from skillcast.outputs.report.accuracy import track_record_section, trust_section
+from skillcast.outputs.report.emerging import emerging_section
 from skillcast.outputs.report.headline import by_level_section, headline_section
 from skillcast.outputs.report.inputs import ReportInputs, RunInfo
 from skillcast.outputs.report.rankings import growth_section, shortages_section
@@ -31,6 +32,7 @@ SECTION_IDS = (
     "track-record",
     "trust",
     "skills",
+    "emerging",
 )
 
 
@@ -63,6 +65,7 @@ def render_report(inputs: ReportInputs) -> str:
         "track": track_record_section(inputs),
         "trust": trust_section(tables, inputs),
         "skills": skills_section(inputs, clusters),
+        "emerging": emerging_section(tables, inputs),
         "sections": SECTION_IDS,
     }
     env = jinja2.Environment(
