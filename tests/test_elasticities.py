@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skillcast.elasticities import DriverElasticities, random_effects, widened
+from skillcast.elasticities import DriverElasticities, widened
+from skillcast.elasticity_groups import random_effects
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.models import SeasonalNaive
 from skillcast.panel import PanelSpec, load_panel

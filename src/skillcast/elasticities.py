@@ -52,7 +52,8 @@ scenario, a driver not exposed) the bounds are scaled by ``exp(L)`` only.
    sector -- of its clusters, the one holding most of the panel's groups -- else its
    VSIC section letter) share information. Per driver and pool, a random-effects mean
    and between-group variance ``tau2`` are estimated from the groups' estimates and
-   sampling variances (DerSimonian-Laird, :func:`random_effects`); each group's estimate
+   sampling variances (DerSimonian-Laird,
+   :func:`~skillcast.elasticity_groups.random_effects`); each group's estimate
    is shrunk toward the pool mean by ``B = v / (v + tau2)`` (``v`` its sampling
    variance), with posterior variance ``v (1 - B) + B**2 var(mean)``, plus, for a trend
    reading, its own-trend term (not shrunk: it is common to the pool, not noise). The
@@ -82,6 +83,8 @@ from scipy import sparse
 from scipy.stats import norm
 from sklearn.base import BaseEstimator
 
+from skillcast.elasticity_groups import POOLS, exposed_groups, pool_labels, shrunk_to_pools
+from skillcast.elasticity_tables import read_supplied
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.features.exogenous import future_values
 from skillcast.forecast import Forecast
@@ -93,8 +96,6 @@ STATUSES = (
     "trend reading", "not exposed",
 )  # fmt: skip
 ESTIMATED, FLAT, SHORT, SUPPLIED, NOT_SUPPLIED, TREND, NOT_EXPOSED = range(len(STATUSES))
-POOLS = ("cluster", "section")
-ALL = "*"  # the pool of every group when groups have no sector
 _EXAMPLES = 5
 
 
@@ -180,82 +181,24 @@ class DriverElasticities(BaseEstimator):
         codes = panel.series.groupby(by, sort=True, observed=True).ngroup().to_numpy()
         groups = panel.series[by].drop_duplicates().sort_values(by).reset_index(drop=True)
         self.groups_ = groups.astype(str)
-        self.pools_ = self._pools()
+        self.pools_ = pool_labels(self.groups_, by, self.pool)
         shape = (len(groups), len(self.drivers_))
         if self.table is not None:
-            beta, se, status = self._supplied(panel)
+            beta, se, listed, self.unmatched_ = read_supplied(
+                self.table, by, self.drivers_, self.groups_
+            )
+            status = np.where(listed, SUPPLIED, NOT_SUPPLIED)
             stats: dict[str, np.ndarray] = {
                 "n_obs": np.zeros(shape), "driver_sd": np.full(shape, np.nan),
                 "shrinkage": np.zeros(shape),
             }  # fmt: skip
         else:
-            beta, se, stats, status = self._estimate(panel, codes, self._exposed())
+            beta, se, stats, status = self._estimate(
+                panel, codes, exposed_groups(self.groups_, by, self.drivers_, self.exposure)
+            )
         self.beta_, self.se_ = beta, np.nan_to_num(se)
         self.table_ = self._table(beta, se, status, stats)
         return self
-
-    def _pools(self) -> np.ndarray:
-        """Pool label of every group (module docstring, step 3)."""
-        n = len(self.groups_)
-        if self.pool is None:
-            return self.groups_.astype(str).agg("/".join, axis=1).to_numpy(dtype=object)
-        if "sector" not in self.by_:
-            return np.full(n, ALL, dtype=object)
-        sector = self.groups_["sector"].astype(str)
-        section = sector.str[:1].where(sector.str[:1].str.isalpha(), ALL).to_numpy(dtype=object)
-        if self.pool == "section":
-            return section
-        from skillcast import taxonomy  # the classification tables load on first use only
-
-        listed = taxonomy.clusters_of(sector).fillna("").str.split(";")
-        sizes = pd.Series([c for names in listed for c in names if c]).value_counts()
-        out = section.copy()
-        for i, names in enumerate(listed):  # one per group: tens, not series
-            names = [c for c in names if c]
-            if names:  # the largest of its clusters; clusters.csv order breaks ties
-                out[i] = max(names, key=lambda c: (sizes[c], -names.index(c)))
-        return out
-
-    def _exposed(self) -> np.ndarray:
-        """(groups x drivers) True where a driver may move a group (``exposure``)."""
-        out = np.ones((len(self.groups_), len(self.drivers_)), dtype=bool)
-        if not self.exposure:
-            return out
-        if not isinstance(self.exposure, Mapping):
-            raise SkillcastConfigError(
-                "exposure must map driver -> list of cluster keys or sector codes, e.g. "
-                f"{{'port_throughput_mt': ['logistics']}}; got {self.exposure!r}."
-            )
-        unknown = sorted(set(self.exposure) - set(self.drivers_))
-        if unknown:
-            raise SkillcastConfigError(
-                f"exposure names driver(s) {unknown}; the panel's known drivers are "
-                f"{self.drivers_}."
-            )
-        if "sector" not in self.by_:
-            raise SkillcastConfigError(
-                f"exposure names clusters and sectors: group by the sector (by={self.by_!r})."
-            )
-        from skillcast import taxonomy
-
-        sector = self.groups_["sector"].astype(str)
-        table = taxonomy.clusters()
-        listed = taxonomy.clusters_of(sector).fillna("").str.split(";")
-        for driver, names in self.exposure.items():
-            names = [names] if isinstance(names, str) else [str(x) for x in names]
-            clusters = [x for x in names if x in set(table["cluster"])]
-            prefixes = tuple(x for x in names if x not in clusters)
-            matched = sector.str.startswith(prefixes) if prefixes else np.zeros(len(sector), bool)
-            stray = [p for p in prefixes if not sector.str.startswith(p).any()]
-            if stray:
-                raise SkillcastConfigError(
-                    f"exposure[{driver!r}]: {stray} are neither priority clusters "
-                    f"{sorted(set(table['cluster']))} nor codes of the data's sectors "
-                    f"(e.g. {sorted(sector)[:_EXAMPLES]})."
-                )
-            in_cluster = np.array([bool(set(c) & set(clusters)) for c in listed], dtype=bool)
-            out[:, self.drivers_.index(driver)] = np.asarray(matched) | in_cluster
-        return out
 
     def _estimate(
         self, panel: Panel, codes: np.ndarray, exposed: np.ndarray
@@ -331,44 +274,14 @@ class DriverElasticities(BaseEstimator):
         status = np.select(
             [~exposed, short[:, None], ident, trend], [NOT_EXPOSED, SHORT, ESTIMATED, TREND], FLAT
         )
-        beta, var, prior, shrink = self._pooled(beta, var, prior, status)
+        beta, var, prior, shrink = shrunk_to_pools(
+            beta, var, prior, self.pools_, np.isin(status, (ESTIMATED, TREND)), status == SHORT
+        )
         none = (status == FLAT) | ((status == SHORT) & (shrink == 0))
         se = np.where(none, np.nan, np.sqrt(var + prior))
         se = np.where(status == NOT_EXPOSED, 0.0, se)
         stats = {"n_obs": np.repeat(n[:, None], k, axis=1), "driver_sd": sd, "shrinkage": shrink}
         return beta, se, stats, status
-
-    def _pooled(
-        self, beta: np.ndarray, var: np.ndarray, prior: np.ndarray, status: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Estimates shrunk toward their pool's random-effects mean (module docstring,
-        step 3): elasticities, sampling variances, own-trend variances, weights B."""
-        labels, pool = np.unique(self.pools_.astype(str), return_inverse=True)
-        beta, var, prior = beta.copy(), var.copy(), prior.copy()
-        shrink = np.zeros_like(beta)
-        for c in range(beta.shape[1]):  # a few drivers
-            has = np.isin(status[:, c], (ESTIMATED, TREND))
-            if not has.any():
-                continue
-            mean, var_mean, tau2, count = random_effects(
-                beta[has, c], var[has, c], pool[has], len(labels)
-            )
-            var_mean = np.where(count > 0, var_mean, 0.0)  # a pool without estimates lends none
-            borrow = count[pool] >= 2  # one estimate cannot say how far groups differ
-            tau = tau2[pool]
-            B = np.where(has & borrow, var[:, c] / np.maximum(var[:, c] + tau, 1e-300), 0.0)
-            B = np.where(has & borrow & (var[:, c] + tau <= 0), 1.0, B)
-            beta[:, c] = np.where(has, beta[:, c] + B * (mean[pool] - beta[:, c]), beta[:, c])
-            var[:, c] = np.where(has, var[:, c] * (1 - B) + B**2 * var_mean[pool], var[:, c])
-            cold = (status[:, c] == SHORT) & borrow
-            # a group too short to estimate takes its pool's mean, and the pool's own-trend
-            # allowance when the pool's estimates are trend readings
-            own = np.bincount(pool[has], prior[has, c], len(labels)) / np.maximum(count, 1)
-            beta[:, c] = np.where(cold, mean[pool], beta[:, c])
-            var[:, c] = np.where(cold, tau + var_mean[pool], var[:, c])
-            prior[:, c] = np.where(cold, own[pool], prior[:, c])
-            shrink[:, c] = np.where(cold, 1.0, B)
-        return beta, var, prior, shrink
 
     @staticmethod
     def _driver_growth(panel: Panel, column: str, member: sparse.csr_matrix, m: int) -> np.ndarray:
@@ -382,58 +295,6 @@ class DriverElasticities(BaseEstimator):
             mean = np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
             mean = np.where(mean > 0, mean, np.nan)
             return np.log(mean[:, m:] / mean[:, :-m])
-
-    def _supplied(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(groups x drivers) elasticities, std errors and status codes from ``table``."""
-        source = self.table
-        if isinstance(source, str | Path):
-            path = Path(source)
-            if not path.is_file():
-                raise SkillcastDataError(f"Elasticity table: no such file {path}.")
-            source = pd.read_csv(path, dtype={c: str for c in (*self.by_, "driver")})
-        if not isinstance(source, pd.DataFrame):
-            raise SkillcastConfigError(
-                f"table must be a DataFrame or a CSV path, got {type(source).__name__}."
-            )
-        need = [*self.by_, "driver", "elasticity"]
-        missing = [c for c in need if c not in source.columns]
-        if missing:
-            raise SkillcastDataError(
-                f"Elasticity table lacks column(s) {missing}; it has {list(source.columns)}. "
-                f"It needs {need} (and may give 'std_error'): one row per group and driver."
-            )
-        has_se = "std_error" in source.columns
-        frame = source[[*need, "std_error"] if has_se else need].copy()
-        for c in (*self.by_, "driver"):
-            frame[c] = frame[c].astype(str).str.strip()
-        value = pd.to_numeric(frame["elasticity"], errors="coerce")
-        bad = ~np.isfinite(value.to_numpy(dtype=float))
-        _raise_rows(frame, bad, "column 'elasticity' is missing or not a finite number")
-        frame["elasticity"] = value
-        se_value = pd.to_numeric(frame["std_error"], errors="coerce") if has_se else 0.0 * value
-        bad = ~(se_value.to_numpy(dtype=float) >= 0)  # NaN fails too
-        _raise_rows(frame, bad, "column 'std_error' is missing, not a number or negative")
-        frame["std_error"] = se_value
-        unknown = ~frame["driver"].isin(self.drivers_).to_numpy()
-        _raise_rows(
-            frame, unknown, f"column 'driver' names no known driver of the panel {self.drivers_}"
-        )
-        dup = frame.duplicated([*self.by_, "driver"], keep=False).to_numpy()
-        _raise_rows(frame, dup, "repeat a (group, driver) pair: give one elasticity each")
-        slot = self.groups_.reset_index(names="_g").merge(frame, on=self.by_, how="right")
-        stray = slot["_g"].isna().to_numpy()
-        # a national table lists sectors a city does not have: kept aside, not an error
-        self.unmatched_ = frame.loc[stray, need].reset_index(drop=True)
-        slot = slot.loc[~stray]
-        beta = np.zeros((len(self.groups_), len(self.drivers_)))
-        se = np.zeros(beta.shape)
-        status = np.full(beta.shape, NOT_SUPPLIED)
-        rows = slot["_g"].to_numpy(dtype=int)
-        cols = np.array([self.drivers_.index(c) for c in slot["driver"]], dtype=int)
-        beta[rows, cols] = slot["elasticity"].to_numpy(dtype=float)
-        se[rows, cols] = slot["std_error"].to_numpy(dtype=float)
-        status[rows, cols] = SUPPLIED
-        return beta, se, status
 
     def _table(
         self, beta: np.ndarray, se: np.ndarray, status: np.ndarray, stats: Mapping[str, np.ndarray]
@@ -578,42 +439,3 @@ def widened(
     stretched = bound * np.exp(log_factor + sign * np.sign(bound) * spread)
     out = np.where(usable, quadrature, stretched)
     return np.where(spread > 0, out, bound * np.exp(log_factor))
-
-
-def random_effects(
-    estimates: np.ndarray, variances: np.ndarray, pool: np.ndarray, n_pools: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """DerSimonian-Laird random-effects mean per pool.
-
-    Args:
-        estimates, variances: (n,) estimates and their sampling variances (> 0; 0 is
-            taken as 1e-12).
-        pool: (n,) pool index of each estimate, 0..n_pools - 1.
-
-    Returns:
-        Per pool (n_pools,): the random-effects mean, its variance, the between-estimate
-        variance ``tau2`` (0 with fewer than two estimates) and the count of estimates.
-    """
-    v = np.maximum(np.asarray(variances, dtype=float), 1e-12)
-    b = np.asarray(estimates, dtype=float)
-    count = np.bincount(pool, minlength=n_pools)
-    w = 1.0 / v
-    sw = np.bincount(pool, w, n_pools)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fixed = np.bincount(pool, w * b, n_pools) / sw
-        q = np.bincount(pool, w * (b - fixed[pool]) ** 2, n_pools)
-        c = sw - np.bincount(pool, w**2, n_pools) / sw
-        tau2 = np.where((count >= 2) & (c > 0), np.maximum((q - (count - 1)) / c, 0.0), 0.0)
-        ws = 1.0 / (v + tau2[pool])
-        total = np.bincount(pool, ws, n_pools)
-        mean = np.bincount(pool, ws * b, n_pools) / total
-        var_mean = 1.0 / total
-    return mean, var_mean, np.nan_to_num(tau2), count
-
-
-def _raise_rows(frame: pd.DataFrame, bad: np.ndarray, what: str) -> None:
-    if bad.any():
-        raise SkillcastDataError(
-            f"Elasticity table: {int(bad.sum())} row(s) {what}, e.g. "
-            f"{frame.loc[bad].head(_EXAMPLES).to_dict('records')}."
-        )
