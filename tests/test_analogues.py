@@ -269,8 +269,11 @@ def test_auto_routes_cold_starts_to_the_analogues_with_their_intervals():
 def test_auto_cold_start_options():
     panel, _, new = group_panel(5)
     small = GlobalModel(strategy="recursive", n_jobs=1)
-    pooled = AutoForecaster(global_model=small, levels=()).fit(panel)  # the default
+    default = AutoForecaster(global_model=small, levels=()).fit(panel)
+    assert (default.routes_["route"].to_numpy()[new] == "combined").all()
+    pooled = AutoForecaster(global_model=small, cold_start="global", levels=()).fit(panel)
     assert (pooled.routes_["route"].to_numpy()[new] == "global").all()
+    assert (pooled.routes_["w_GlobalModel"].to_numpy()[new] == 1.0).all()
     # the new series did not exist at the validation origins: "auto" cannot compare
     chosen = AutoForecaster(global_model=small, cold_start="auto", levels=()).fit(panel)
     assert (chosen.routes_["route"].to_numpy()[new] == "analogue").all()
@@ -278,6 +281,59 @@ def test_auto_cold_start_options():
         AutoForecaster(cold_start="pooled").fit(panel)
     with pytest.raises(SkillcastConfigError, match="analogue must be an AnalogueForecaster"):
         AutoForecaster(analogue=Naive()).fit(panel)
+
+
+def test_auto_combined_route_is_the_equal_mix_with_the_analogue_half_widths():
+    panel, _, new = group_panel(6)
+    auto = AutoForecaster(
+        global_model=GlobalModel(strategy="recursive", n_jobs=1),
+        validation_windows=2,
+        cold_start="combined",
+    ).fit(panel)
+    routes = auto.routes_
+    assert (routes["route"].to_numpy()[new] == "combined").all()
+    assert routes["cold_start"].to_numpy()[new].all()
+    np.testing.assert_allclose(routes["w_GlobalModel"].to_numpy()[new], 0.5)
+    np.testing.assert_allclose(routes["w_AnalogueForecaster"].to_numpy()[new], 0.5)
+    old = ~routes["cold_start"].to_numpy()  # established series keep their routes
+    assert (routes["w_AnalogueForecaster"].to_numpy()[old] == 0.0).all()
+    fc = auto.predict(6)
+    pooled = np.clip(auto.members_[1].predict_dense(6), 0, None)[new]
+    analogue = auto.members_[-1].predict(6)
+    mean = fc.dense("mean")[new]
+    np.testing.assert_allclose(mean, 0.5 * pooled + 0.5 * analogue.dense("mean")[new])
+    for level in (80, 95):  # the analogues' once-new half-widths, around the mix
+        half = (analogue.dense(f"upper_{level}") - analogue.dense("mean"))[new]
+        np.testing.assert_allclose(fc.dense(f"upper_{level}")[new], mean + half)
+        np.testing.assert_allclose(fc.dense(f"lower_{level}")[new], np.clip(mean - half, 0, None))
+    lo80, hi80, lo95, hi95 = (
+        fc.dense(c)[new] for c in ("lower_80", "upper_80", "lower_95", "upper_95")
+    )
+    assert (lo95 <= lo80).all() and (lo80 <= mean).all() and (mean <= hi80).all()
+    assert (hi80 < hi95).all()
+
+
+def test_auto_combined_route_reads_nothing_after_its_origin():
+    """Two panels equal up to the origin and different after it give the same fit."""
+    panel, actual, new = group_panel(7)
+    y = panel.dense()
+    origin = panel.n_periods - 4
+    changed = y.copy()
+    changed[:, origin + 1 :] = np.where(
+        np.isfinite(y[:, origin + 1 :]), 3 * y[:, origin + 1 :], np.nan
+    )
+    keys = [tuple(r) for r in panel.series[["sector", "occupation"]].to_numpy()]
+    out = []
+    for values in (y, changed):
+        full = load_panel(long_frame(dict(zip(keys, values, strict=True)), "2010-01"), MONTHLY)
+        model = AutoForecaster(
+            global_model=GlobalModel(strategy="recursive", n_jobs=1),
+            validation_windows=2,
+            cold_start="combined",
+        ).fit(full.until(full.periods[origin]))
+        out.append(model.predict(6).frame)
+    assert (model.routes_["route"].to_numpy()[new] == "combined").all()
+    pd.testing.assert_frame_equal(out[0], out[1])
 
 
 # ---------------------------------------------------------- real data: US CES extract

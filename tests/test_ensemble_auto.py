@@ -195,9 +195,9 @@ def test_routes_name_each_series_demand_class_route_and_weights(fitted_auto):
             "w_TSB", "adi", "cv2", "n_observed"} <= set(routes.columns)  # fmt: skip
     weights = routes.filter(like="w_").to_numpy()
     np.testing.assert_allclose(weights.sum(axis=1), 1.0)
-    # the short series is a cold start: the pooled model alone
-    assert routes.loc["new", "cold_start"] and routes.loc["new", "route"] == "global"
-    assert routes.loc["new", "w_GlobalModel"] == 1.0
+    # the short series is a cold start: the pooled model and the analogues, equal weights
+    assert routes.loc["new", "cold_start"] and routes.loc["new", "route"] == "combined"
+    assert routes.loc["new", "w_GlobalModel"] == routes.loc["new", "w_AnalogueForecaster"] == 0.5
     # intermittent series: one method, the one with the least validation error
     sparse = routes.loc[[f"s{i}" for i in range(4)]]
     assert (sparse["adi"] >= 1.32).all() and not sparse["cold_start"].any()
