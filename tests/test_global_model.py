@@ -20,6 +20,7 @@ from skillcast.features import (
 )
 from skillcast.features.exogenous import ExogenousFeatures
 from skillcast.models import ConformalIntervals, GlobalModel
+from skillcast.models.global_model import season_lags
 from skillcast.models.target_scale import recent_level, to_target
 
 NAN = np.nan
@@ -76,7 +77,9 @@ def test_recent_level_is_the_mean_of_the_last_observed_values():
 def test_direct_step_two_reads_the_step_two_driver_only():
     panel, x = driver_panel()
     lo, hi = float(x.min()), float(x.max())  # stay inside what the trees were trained on
-    model = GlobalModel(features=driver_features(), levels=(), max_horizon=2).fit(panel)
+    model = GlobalModel(
+        features=driver_features(), strategy="direct", levels=(), max_horizon=2
+    ).fit(panel)
     high = model.predict(2, exog=future(panel, [lo, hi])).dense()
     low = model.predict(2, exog=future(panel, [lo, lo])).dense()
     other_first = model.predict(2, exog=future(panel, [hi, hi])).dense()
@@ -118,7 +121,7 @@ def test_forecasts_and_bounds_are_never_negative():
     # a raw linear model extrapolates the falling lines below zero; the output is clipped
     panel = trend_panel(slope=-3.0)
     model = GlobalModel(
-        estimator=linear(), features=FeaturePipeline([Lags((1, 2))]),
+        estimator=linear(), features=FeaturePipeline([Lags((1, 2))]), strategy="direct",
         target_transform=None, levels=(80,), calibration_refits=None,
     ).fit(panel)  # fmt: skip
     raw = model.models_[4].predict(
@@ -165,7 +168,8 @@ def test_same_seed_same_forecast_other_seed_other_forecast():
 
 def test_steps_beyond_max_horizon_are_trained_per_predict_and_not_kept():
     panel = trend_panel(slope=2.0)
-    model = GlobalModel(features=make_minimal_features(2), levels=(), max_horizon=2).fit(panel)
+    options = {"features": make_minimal_features(2), "strategy": "direct", "levels": ()}
+    model = GlobalModel(max_horizon=2, **options).fit(panel)
     assert sorted(model.models_) == [1, 2]
     cache = model._table_cache
     mean = model.predict(3).dense()
@@ -173,7 +177,7 @@ def test_steps_beyond_max_horizon_are_trained_per_predict_and_not_kept():
     assert model._table_cache is cache and sorted(cache[1]) == [1, 2]  # no step-3 table held
     assert mean.shape == (12, 3) and (mean > 0).all()
     # the same step-3 model as one trained in fit
-    longer = GlobalModel(features=make_minimal_features(2), levels=(), max_horizon=3).fit(panel)
+    longer = GlobalModel(max_horizon=3, **options).fit(panel)
     np.testing.assert_array_equal(mean, longer.predict(3).dense())
     np.testing.assert_array_equal(model.predict(3).dense(), mean)
 
@@ -181,7 +185,12 @@ def test_steps_beyond_max_horizon_are_trained_per_predict_and_not_kept():
 def test_quantile_bounds_beyond_max_horizon_leave_the_fitted_model_unchanged():
     panel, _ = driver_panel(n_series=20, n_periods=12, seed=4)
     exog = future(panel, [0.5, -0.5, 0.2])
-    options = {"features": driver_features(), "quantile": True, "levels": (80,)}
+    options = {
+        "features": driver_features(),
+        "strategy": "direct",
+        "quantile": True,
+        "levels": (80,),
+    }
     model = GlobalModel(max_horizon=2, **options).fit(panel)
     frame = model.predict(3, exog=exog).frame
     assert sorted(model.models_) == sorted(model.quantile_models_) == [1, 2]
@@ -309,3 +318,105 @@ def test_invalid_settings_are_refused():
     for bad in ({"strategy": "both"}, {"target_transform": "sqrt"}, {"n_jobs": 0}):
         with pytest.raises(SkillcastConfigError):
             GlobalModel(features=make_minimal_features(2), **bad).fit(panel)
+
+
+def monthly_panel(n_series: int = 6, n_periods: int = 40, seed: int = 0) -> Panel:
+    """Seasonal monthly lines: size * (1 + 0.3 sin(month)), a little noise."""
+    rng = np.random.default_rng(seed)
+    periods = pd.period_range("2015-01", periods=n_periods, freq="M")
+    season = 1 + 0.3 * np.sin(2 * np.pi * np.arange(n_periods) / 12)
+    y = rng.uniform(50, 500, (n_series, 1)) * season * rng.lognormal(0, 0.02, (n_series, n_periods))
+    frame = pd.DataFrame(
+        {
+            "item": np.repeat([f"s{s}" for s in range(n_series)], n_periods),
+            "period": np.tile(periods.astype(str), n_series),
+            "employment": y.round(1).ravel(),
+        }
+    )
+    return load_panel(frame, PanelSpec(freq="monthly", keys=("item",), taxonomies={}))
+
+
+def test_season_lags_read_the_targets_season_at_or_before_the_origin():
+    panel = monthly_panel(n_series=2, n_periods=40)
+    y = panel.dense()
+    origin = 30
+    for step, first in ((1, 19), (12, 30), (13, 19), (24, 30)):
+        got = season_lags(panel, [origin], step, 2)
+        # the latest period of the target's month at or before the origin, then a year back
+        np.testing.assert_array_equal(got, y[:, [first, first - 12]])
+        assert (origin + step - first) % 12 == 0 and first <= origin
+    early = season_lags(panel, [5], 1, 2)  # a year back lies before the panel
+    np.testing.assert_array_equal(early[:, 1], [NAN, NAN])
+
+
+def test_multi_is_the_default_and_one_model_serves_every_step():
+    panel = monthly_panel()
+    model = GlobalModel(features=FeaturePipeline([Lags((1, 2))]), levels=()).fit(panel)
+    assert model.strategy == "multi" and list(model.models_) == [0]
+    assert model.feature_names_[-4:] == [
+        "series_level", "horizon_step", "target_season_lag_1", "target_season_lag_2"
+    ]  # fmt: skip
+    X, z, target = model._table_cache[1][0]
+    # every step 1..24 has rows, the near ones most
+    assert X.shape == (len(z), len(model.feature_names_))
+    per_step = np.bincount(X[:, -3].astype(int), minlength=25)[1:]
+    assert (per_step > 0).all() and per_step[0] > per_step[11] >= per_step[23]
+    # about multi_rows = 1 times one step's rows (6 series x 39 origins at step 1)
+    assert 0.75 * 6 * 39 < len(z) < 1.5 * 6 * 39
+    mean = model.predict(30).dense()  # beyond max_horizon: the same model
+    assert mean.shape == (6, 30) and np.isfinite(mean).all() and (mean > 0).all()
+
+
+def test_the_multi_sample_depends_on_the_panels_shape_and_the_seed_only():
+    first, other = monthly_panel(seed=0), monthly_panel(seed=1)
+
+    def target_rows(panel: Panel, seed: int = 0) -> np.ndarray:
+        model = GlobalModel(features=make_minimal_features(12), levels=(), random_state=seed)
+        return model.fit(panel)._table_cache[1][0][2]
+
+    np.testing.assert_array_equal(target_rows(first), target_rows(other))
+    assert not np.array_equal(target_rows(first), target_rows(first, seed=1))
+
+
+def test_multi_step_two_reads_the_step_two_driver_only():
+    panel, x = driver_panel(n_series=30, n_periods=16)
+    lo, hi = float(x.min()), float(x.max())
+    model = GlobalModel(features=driver_features(), levels=(), max_horizon=2).fit(panel)
+    high = model.predict(2, exog=future(panel, [lo, hi])).dense()
+    low = model.predict(2, exog=future(panel, [lo, lo])).dense()
+    other_first = model.predict(2, exog=future(panel, [hi, hi])).dense()
+    assert (high[:, 1] > 1.5 * low[:, 1]).all()
+    np.testing.assert_array_equal(other_first[:, 1], high[:, 1])
+    assert (other_first[:, 0] > 1.5 * high[:, 0]).all()
+
+
+class CountingRidge(LinearRegression):
+    """A linear model that counts its fits (a class-wide tally)."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        CountingRidge.fits += 1
+        return super().fit(X, y, sample_weight)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "refits", "expected"),
+    [
+        ("multi", 1, 1 + 1),  # the model, then one more for every calibration window
+        ("multi", None, 1 + 4),  # one per window
+        ("direct", 1, 2 + 2),  # per step: 2 steps
+        ("direct", None, 2 + 4 * 2),
+    ],
+)
+def test_calibration_retrains_once_by_default(strategy, refits, expected):
+    panel = monthly_panel()
+    estimator = make_pipeline(SimpleImputer(strategy="median"), CountingRidge())
+    CountingRidge.fits = 0
+    model = GlobalModel(
+        estimator=estimator, features=FeaturePipeline([Lags((1, 2))]), strategy=strategy,
+        max_horizon=2, intervals=ConformalIntervals(horizon=2), calibration_refits=refits,
+    ).fit(panel)  # fmt: skip
+    assert CountingRidge.fits == expected
+    assert model.calibration_.residuals.shape == (6, 4, 2)
+    assert np.isfinite(model.calibration_.residuals).all()

@@ -363,8 +363,12 @@ class AutoForecaster(Forecaster):
         self, mean: np.ndarray, horizon: int, exog: pd.DataFrame | None
     ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         bounds = super()._bounds(mean, horizon, exog)
+        # a version saved before the analogue member existed has four members and
+        # forecasts its cold starts from the pooled model alone
+        if len(self.members_) <= ANALOGUE or getattr(self, "cold_route_", "global") == "global":
+            return bounds
         member = cast(AnalogueForecaster, self.members_[ANALOGUE])
-        if self.cold_route_ == "global" or not member.levels:
+        if not member.levels:
             return bounds
         # cold starts forecast by (or with) the analogues: their once-new half-widths,
         # around the routed mean (the analogues' own or the combined one)
