@@ -229,11 +229,7 @@ class AnalogueForecaster(Forecaster):
     def _calibration(
         self, panel: Panel, validation: RollingForecasts | None
     ) -> ConformalCalibration | None:
-        for level in self.levels:
-            if not 0 < float(level) < 100:
-                raise SkillcastConfigError(
-                    f"interval levels are percentages in (0, 100), got {level!r}"
-                )
+        self.check_levels()
         settings = self.interval_settings()
         m = panel.freq.season_length
         y, window = panel.dense(), self.window_

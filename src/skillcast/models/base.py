@@ -123,6 +123,14 @@ class Forecaster(BaseEstimator, ABC):
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
         """Point forecasts, (series x horizon), series in panel order."""
 
+    def check_levels(self) -> None:
+        """Raise unless every interval level is a percentage in (0, 100)."""
+        for level in self.levels:
+            if not 0 < float(level) < 100:
+                raise SkillcastConfigError(
+                    f"interval levels are percentages in (0, 100), got {level!r}"
+                )
+
     def interval_settings(self) -> ConformalIntervals:
         """The ``intervals`` parameter, or the defaults when it is ``None``."""
         return self.intervals if self.intervals is not None else ConformalIntervals()
@@ -131,11 +139,7 @@ class Forecaster(BaseEstimator, ABC):
         self, panel: Panel, validation: RollingForecasts | None
     ) -> ConformalCalibration | None:
         """What :meth:`_bounds` needs: rolling-origin residuals (conformal intervals)."""
-        for level in self.levels:
-            if not 0 < float(level) < 100:
-                raise SkillcastConfigError(
-                    f"interval levels are percentages in (0, 100), got {level!r}"
-                )
+        self.check_levels()
         settings = self.interval_settings()
         if validation is None:
             origins, horizon = validation_origins(panel, settings.windows, settings.horizon)
