@@ -56,6 +56,7 @@ import pandas as pd
 from omegaconf import DictConfig
 from sklearn.base import clone
 
+from skillcast.apps.compute import cluster
 from skillcast.apps.config import build, check_config, locked
 from skillcast.apps.console import EXIT_OK, console_main, guarded, report
 from skillcast.apps.data import (
@@ -179,9 +180,10 @@ def _forecast(cfg: DictConfig) -> int:
         if refit:
             why = "refit=always" if cfg.refit == "always" else "the data changed since"
             report(f"Refitting the configuration of {what} on the latest data ({why}).")
-            forecaster, fitted_run = refit_logged(
-                tracker, forecaster, panel, fp, label, active.info.run_id
-            )
+            with cluster(cfg.compute):  # a refit runs on the cluster, if any
+                forecaster, fitted_run = refit_logged(
+                    tracker, forecaster, panel, fp, label, active.info.run_id
+                )
             through = fp.last
         for note in feature_notes(forecaster):  # the classification attributes it reads
             report(note)

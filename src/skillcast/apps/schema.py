@@ -1,14 +1,14 @@
 """Structured configs of the apps, registered in Hydra's ConfigStore.
 
 ``train_schema`` and ``forecast_schema`` type the top of ``train.yaml`` and
-``forecast.yaml``; the fixed groups (``data``, ``backtest``, ``output``, ``demand``) are
-typed through their fields. Options of the ``model``, ``features``, ``reconcile`` and
-``tracking`` groups build objects from ``_target_``. Each such option lists its schema
-first in its defaults list (``/schema/model@_here_: <option>``); the schema is generated
-from the signature of the class or function the option names, with its defaults, so a
-mistyped parameter or a value of the wrong type stops Hydra while it composes the
-config, before any data is read, and a default is written once, in the signature. An
-option whose class cannot be imported gets an open schema holding only its
+``forecast.yaml``; the fixed groups (``data``, ``backtest``, ``output``, ``demand``,
+``compute``) are typed through their fields. Options of the ``model``, ``features``,
+``reconcile`` and ``tracking`` groups build objects from ``_target_``. Each such option
+lists its schema first in its defaults list (``/schema/model@_here_: <option>``); the
+schema is generated from the signature of the class or function the option names, with
+its defaults, so a mistyped parameter or a value of the wrong type stops Hydra while it
+composes the config, before any data is read, and a default is written once, in the
+signature. An option whose class cannot be imported gets an open schema holding only its
 ``_target_`` (building it then fails); the config tests require a generated schema for
 every shipped option.
 
@@ -188,6 +188,20 @@ class OutputConf:
 
 
 @dataclass
+class ComputeConf:
+    """Where models are fitted: this process (``local``) or a Dask cluster (``dask``,
+    see skillcast.apps.compute)."""
+
+    name: str = "local"
+    address: str | None = None  # a Dask scheduler (tcp://host:8786); null: a LocalCluster
+    n_workers: int = 2  # workers of the LocalCluster started when address is null
+    threads_per_worker: int = 1
+    processes: bool = True  # LocalCluster workers as processes (false: threads)
+    partition_by: str | None = None  # a key column: one partition per value
+    partition_size: int | None = None  # series per partition when partition_by is null
+
+
+@dataclass
 class PromotionConf:
     metric: str = "mase"  # a column of skillcast.metrics.evaluate
     greater_is_better: bool = False
@@ -205,6 +219,7 @@ class TrainConfig:
     reconcile: Any = MISSING
     tracking: Any = MISSING
     output: OutputConf = MISSING
+    compute: ComputeConf = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     promotion: PromotionConf = field(default_factory=PromotionConf)
     register: bool = True  # register a model version and run the promotion gate
@@ -221,6 +236,7 @@ class ForecastConfig:
     demand: DemandConf = MISSING
     skills: SkillsConf = MISSING
     scenarios: ScenariosConf = MISSING
+    compute: ComputeConf = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     # an alias, a version number, or a model URI (runs:/<run_id>/model); not named
     # "model", which would clash with the model config group

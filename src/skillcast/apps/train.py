@@ -42,6 +42,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 
+from skillcast.apps.compute import cluster, distribute
 from skillcast.apps.config import build, check_config, locked
 from skillcast.apps.console import EXIT_OK, EXIT_REFUSED, console_main, guarded, report
 from skillcast.apps.data import (
@@ -98,7 +99,9 @@ def _train(cfg: DictConfig, sweep_key: str | None) -> int:
         raise SkillcastConfigError(
             f"model builds a {type(model).__name__}, not a skillcast Forecaster."
         )
-    model = with_reconciliation(model, cfg.reconcile)
+    # compute=dask: checked here, before any data is read (a pooled model is refused)
+    known_keys = None if cfg.data.name == PROJECT else list(cfg.data.spec["keys"])
+    model = with_reconciliation(distribute(model, cfg.compute, known_keys), cfg.reconcile)
     settings = build(cfg.tracking)
     tracker = None
     if cfg.data.name == PROJECT:  # the champion's tags say what the data is
@@ -143,7 +146,8 @@ def _train(cfg: DictConfig, sweep_key: str | None) -> int:
         if loaded.reports is not None:
             counts = log_reports(tracker, loaded.reports)
             report(f"Enterprise reports: {', '.join(f'{k} {v:,.0f}' for k, v in counts.items())}")
-        return _logged_run(cfg, resolved, model, panel, future, fp, chash, tracker, run_id)
+        with cluster(cfg.compute):  # backtest and final fit on the cluster, if any
+            return _logged_run(cfg, resolved, model, panel, future, fp, chash, tracker, run_id)
 
 
 def _logged_run(

@@ -1,6 +1,7 @@
 """Datasets: a synthetic Hai Phong-like generator and the enterprises behind it, the
 bundled sample with its graduate supply table and report batches, enterprise-report
-reading and aggregation, and a real Eurostat occupation x education extract reader."""
+reading and aggregation, a national-scale generator (all provinces, mostly empty
+cells) for the distributed path, and a real Eurostat occupation x education extract reader."""
 
 from skillcast.datasets.enterprises import EnterpriseReports, make_enterprise_reports
 from skillcast.datasets.eurostat import (
@@ -9,6 +10,7 @@ from skillcast.datasets.eurostat import (
     load_eurostat_extract,
     read_eurostat_extract,
 )
+from skillcast.datasets.national import make_national, national_spec
 from skillcast.datasets.report_batches import read_report_batches
 from skillcast.datasets.report_data import ReportData, load_reports
 from skillcast.datasets.reports import ReportAggregation, aggregate_reports, statutory_deadline
@@ -39,6 +41,8 @@ __all__ = [
     "load_sample_supply",
     "make_enterprise_reports",
     "make_hai_phong_like",
+    "make_national",
+    "national_spec",
     "read_eurostat_extract",
     "read_report_batches",
     "sample_reports_folder",

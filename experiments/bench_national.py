@@ -1,0 +1,115 @@
+"""Benchmark: local models on national panels, in one process and on a Dask LocalCluster.
+
+Run: ``python experiments/bench_national.py [n_series ...]`` (default 10000 100000;
+add 1000000 for the full national scale). Needs the ``dask`` extra.
+
+For each size, :func:`skillcast.datasets.make_national` draws the panel (34 provinces,
+10 half-years, mostly empty cells, heavy-tailed sizes) and each model is fitted and
+forecast 4 half-years ahead (point forecasts) twice: in this process, and as a
+:class:`~skillcast.distributed.DistributedForecaster` partitioned by region on a
+LocalCluster of 2 worker processes x 1 thread (started, and skillcast imported on its
+workers, before the fit is timed). Each measurement runs in a fresh Python
+process, so peak memory (``ru_maxrss``) is its own: for the Dask path, of the client and
+of the largest worker. The cluster's start is timed apart from the fit. The last column
+checks that both paths give the same forecasts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+N_WORKERS = 2
+HORIZON = 4
+MODELS = ("SeasonalNaive", "AutoETS")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _model(name: str) -> Any:
+    from skillcast import models
+
+    return getattr(models, name)(levels=())
+
+
+def _panel(n_series: int) -> tuple[Any, float]:
+    from skillcast import load_panel
+    from skillcast.datasets import make_national, national_spec
+
+    start = time.perf_counter()
+    panel = load_panel(make_national(n_series, seed=0), national_spec())
+    return panel, time.perf_counter() - start
+
+
+def measure(n_series: int, model: str, path: str) -> dict[str, float]:
+    """One measurement in this process: fit + predict seconds and peak memory (MB)."""
+    panel, load_s = _panel(n_series)
+    out: dict[str, float] = {"load_s": load_s}
+    if path == "local":
+        start = time.perf_counter()
+        mean = _model(model).fit(panel).predict_dense(HORIZON)
+        out["fit_s"] = time.perf_counter() - start
+        out["client_mb"] = _peak_mb()
+    else:
+        from skillcast.distributed import DistributedForecaster, dask_client
+
+        start = time.perf_counter()
+        with dask_client(n_workers=N_WORKERS, threads_per_worker=1) as client:
+            # workers import skillcast once; counted with the start, not with the fit
+            client.run(importlib.import_module, "skillcast.distributed")
+            out["cluster_s"] = time.perf_counter() - start
+            start = time.perf_counter()
+            wrapper = DistributedForecaster(_model(model), partition_by="region", levels=())
+            mean = wrapper.fit(panel, client=client).predict_dense(HORIZON)
+            out["fit_s"] = time.perf_counter() - start
+            out["worker_mb"] = max(client.run(_peak_mb).values())
+        out["client_mb"] = _peak_mb()
+    out["checksum"] = float(np.nansum(mean))
+    return out
+
+
+def _run(n_series: int, model: str, path: str) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--one", str(n_series), model, path],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(sizes: list[int]) -> None:
+    print(
+        "| series | model | path | load s | cluster start s | fit + predict s "
+        "| ratio | client peak MB | worker peak MB | same forecasts |"
+    )
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for n in sizes:
+        for model in MODELS:
+            local = _run(n, model, "local")
+            dask = _run(n, model, "dask")
+            same = abs(local["checksum"] - dask["checksum"]) <= 1e-6 * max(1, local["checksum"])
+            for path, r in (("local", local), ("dask", dask)):
+                print(
+                    f"| {n:,} | {model} | {path} | {r['load_s']:.1f} "
+                    f"| {r.get('cluster_s', 0):.1f} | {r['fit_s']:.1f} "
+                    f"| {r['fit_s'] / local['fit_s']:.2f} | {r['client_mb']:.0f} "
+                    f"| {r.get('worker_mb', 0):.0f} | {'yes' if same else 'NO'} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        print(json.dumps(measure(int(sys.argv[2]), sys.argv[3], sys.argv[4])))
+    else:
+        main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])
