@@ -87,7 +87,7 @@ def test_dask_path_gives_the_local_forecasts(client, sample, model, partitions):
 def test_without_a_client_partitions_fit_in_this_process(sample):
     assert current_client() is None
     local = SeasonalNaive(levels=()).fit(sample).predict_dense(3)
-    fitted = DistributedForecaster(SeasonalNaive(), partition_size=50, levels=()).fit(sample)
+    fitted = DistributedForecaster(SeasonalNaive(levels=()), partition_size=50).fit(sample)
     assert len(fitted.members_) == -(-sample.n_series // 50)
     np.testing.assert_array_equal(fitted.predict_dense(3), local)
 
@@ -107,7 +107,7 @@ def test_a_series_ending_early_is_forecast_through_the_gap(client, sample):
     )
     panel = load_panel(frame.loc[~stops], sample.spec)
     local = SeasonalNaive(levels=()).fit(panel).predict(3)
-    fitted = DistributedForecaster(SeasonalNaive(), partition_by="sector", levels=())
+    fitted = DistributedForecaster(SeasonalNaive(levels=()), partition_by="sector")
     out = fitted.fit(panel, client=client).predict(3)
     pd.testing.assert_frame_equal(out.frame, local.frame)
 

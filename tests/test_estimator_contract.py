@@ -27,11 +27,13 @@ from pandas.testing import assert_frame_equal
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import estimator_checks
 
+import skillcast.distributed
 import skillcast.features
 import skillcast.models
 import skillcast.reconcile
 from skillcast import Panel, SkillcastConfigError, load_panel
 from skillcast.datasets import load_sample, load_sample_plan
+from skillcast.distributed import DistributedForecaster
 from skillcast.features import (
     FEATURE_SCALES,
     ExpandingMean,
@@ -62,6 +64,8 @@ FORECASTER_KWARGS: dict[type, Callable[[], dict[str, Any]]] = {
     AutoForecaster: lambda: {"ets": ExponentialSmoothing("AAdN")},
     LevelCalibrated: lambda: {"forecaster": SeasonalNaive()},
     ReconciledForecaster: lambda: {"forecaster": SeasonalNaive()},
+    # without a Dask client it fits partition by partition in this process
+    DistributedForecaster: lambda: {"forecaster": SeasonalNaive(), "partition_size": 50},
 }
 BUILDER_KWARGS: dict[type, Callable[[], dict[str, Any]]] = {
     FeaturePipeline: lambda: {"builders": [Lags((1, 2)), RollingWindows((2,)), ExpandingMean()]},
@@ -113,7 +117,9 @@ def _concrete_classes(packages: list[ModuleType], base: type) -> list[type]:
     )  # fmt: skip
 
 
-FORECASTERS = _concrete_classes([skillcast.models, skillcast.reconcile], Forecaster)
+FORECASTERS = _concrete_classes(
+    [skillcast.models, skillcast.reconcile, skillcast.distributed], Forecaster
+)
 BUILDERS = [*_concrete_classes([skillcast.features], FeatureBuilder), FeaturePipeline]
 
 

@@ -65,8 +65,6 @@ def distribute(model: Forecaster, compute: DictConfig, keys: list[str] | None) -
         model,
         partition_by=partition_by,
         partition_size=compute.partition_size,
-        levels=tuple(model.levels),
-        intervals=model.intervals,
     )
     return wrapper
 

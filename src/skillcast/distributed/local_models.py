@@ -26,10 +26,9 @@ from sklearn.base import clone
 from skillcast.distributed.client import current_client
 from skillcast.distributed.partitions import PartitionedPanel, partition_series, subpanel
 from skillcast.errors import SkillcastConfigError, SkillcastError
-from skillcast.forecast import DEFAULT_LEVELS, Forecast
+from skillcast.forecast import Forecast
 from skillcast.models.base import Forecaster, check_panel
 from skillcast.models.baselines import Drift, Naive, SeasonalNaive, WindowAverage
-from skillcast.models.calibration import ConformalIntervals
 from skillcast.models.ets import AutoETS, ExponentialSmoothing
 from skillcast.models.intermittent import TSB, Croston
 from skillcast.panel import Panel
@@ -62,12 +61,12 @@ class DistributedForecaster(Forecaster):
 
     Args:
         forecaster: the local model (one of :data:`LOCAL_MODELS`, unfitted: it is cloned
-            per partition, with this wrapper's ``levels`` and ``intervals``).
+            per partition, its ``levels`` and ``intervals`` with it; conformal intervals
+            are calibrated within each partition, point forecasts do not depend on the
+            partitions).
         partition_by: a key column: one partition per value (``region``); ``None``:
             consecutive runs of ``partition_size`` series.
         partition_size: series per partition when ``partition_by`` is ``None``.
-        levels, intervals: as for every forecaster; conformal intervals are calibrated
-            within each partition (point forecasts do not depend on the partitions).
 
     Attributes:
         panel_: the panel fitted on. members_: one fitted clone per partition.
@@ -79,14 +78,15 @@ class DistributedForecaster(Forecaster):
         forecaster: Forecaster,
         partition_by: str | None = None,
         partition_size: int | None = None,
-        levels: tuple[int, ...] = DEFAULT_LEVELS,
-        intervals: ConformalIntervals | None = None,
     ) -> None:
         self.forecaster = forecaster
         self.partition_by = partition_by
         self.partition_size = partition_size
-        self.levels = levels
-        self.intervals = intervals
+
+    @property
+    def levels(self) -> tuple[int, ...]:  # type: ignore[override]
+        """The interval levels of the wrapped forecaster."""
+        return tuple(getattr(self.forecaster, "levels", ()) or ())
 
     def fit(self, panel: Panel | PartitionedPanel, client: Client | None = None) -> Self:
         """Fit a clone of ``forecaster`` per partition on the cluster of ``client``
@@ -98,9 +98,7 @@ class DistributedForecaster(Forecaster):
         """
         self._check_member()
         client = current_client(client)
-        member = clone(self.forecaster).set_params(
-            levels=tuple(self.levels), intervals=self.intervals
-        )
+        member = clone(self.forecaster)
         if isinstance(panel, PartitionedPanel):
             if client is None:
                 raise SkillcastConfigError(

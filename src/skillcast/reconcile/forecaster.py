@@ -116,9 +116,23 @@ def usable_aggregations(
 def point_only(forecaster: Forecaster) -> Forecaster:
     """An unfitted copy without interval levels (no conformal calibration refits)."""
     copy = clone(forecaster)
-    if "levels" in copy.get_params(deep=False):
-        copy.set_params(levels=())
+    holder = settings_holder(copy)
+    if "levels" in holder.get_params(deep=False):
+        holder.set_params(levels=())
     return copy
+
+
+def settings_holder(forecaster: Forecaster) -> Forecaster:
+    """The forecaster whose parameters hold the interval settings: ``forecaster`` itself,
+    or the one it wraps when it is a wrapper without settings of its own (a
+    :class:`~skillcast.distributed.DistributedForecaster` passes its forecaster's on)."""
+    current = forecaster
+    while True:
+        params = current.get_params(deep=False)
+        inner = params.get("forecaster")
+        if "intervals" in params or "levels" in params or not isinstance(inner, Forecaster):
+            return current
+        current = inner
 
 
 def held_series(panel: Panel) -> np.ndarray:
@@ -212,8 +226,9 @@ class LevelCalibrated(Forecaster):
         panel = check_panel(panel, type(self).__name__)
         inner = clone(self.forecaster)
         if "aggregation" in panel.spec.keys:
-            pooled = replace(inner.interval_settings(), groups=("aggregation",))
-            inner.set_params(intervals=pooled)
+            holder = settings_holder(inner)  # a clone too: clone copies nested estimators
+            pooled = replace(holder.interval_settings(), groups=("aggregation",))
+            holder.set_params(intervals=pooled)
         self.panel_ = panel
         self.forecaster_ = inner.fit(panel)
         return self
