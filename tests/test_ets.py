@@ -9,6 +9,7 @@ from scipy.optimize import minimize
 
 from skillcast import Panel, PanelSpec, SkillcastConfigError, load_panel
 from skillcast.models import AutoETS, ExponentialSmoothing, SeasonalNaive
+from skillcast.models.base import Forecaster
 from skillcast.models.ets import information_criterion
 from skillcast.models.ets_kernels import (
     align_left,
@@ -281,6 +282,50 @@ def test_autoets_beats_seasonal_naive_on_smooth_seasonal_series():
     snaive = fit_point(SeasonalNaive(), train).predict(8).dense()
     mae_ets, mae_snaive = np.abs(ets - test).mean(), np.abs(snaive - test).mean()
     assert mae_ets < 0.85 * mae_snaive  # 0.79 at this seed; seasonal naive is noisier
+
+
+# --- rolling refits for validation and calibration ----------------------------------
+
+
+def seasonal_panel_values(seed: int, n: int = 24) -> np.ndarray:
+    gen = np.random.default_rng(seed)
+    level = gen.uniform(50, 500, (n, 1))
+    amp = gen.uniform(0.05, 0.3, (n, 1))
+    y = level * (1 + 0.004 * t) * (1 + amp * np.sin(np.pi * t / 2 + gen.uniform(0, 6, (n, 1))))
+    y = y + gen.normal(0, 1, (n, T)) * 0.05 * level
+    y[:3, :12] = np.nan  # late starters: fresh searches at the early origins
+    y[3, 30:] = np.nan  # stopped reporting before the later origins
+    return y
+
+
+@pytest.mark.parametrize("cut", [26, 31, 35])
+def test_warm_started_rolling_refits_never_read_after_their_origin(cut):
+    y = seasonal_panel_values(3)
+    origins = [24, 28, 32, 36]
+    model = fit_point(AutoETS(), y)
+    before = model.rolling_forecast(model.panel_, origins, 3)
+    altered = y.copy()
+    altered[:, cut + 1 :] = altered[:, cut + 1 :] * 1.7 + 40
+    moved = fit_point(AutoETS(), altered)
+    after = moved.rolling_forecast(moved.panel_, origins, 3)
+    # an origin at or before the cut saw nothing altered, nor did the refits it started
+    # from; later origins saw the change
+    seen = [k for k, o in enumerate(origins) if o <= cut]
+    np.testing.assert_array_equal(before[:, seen], after[:, seen])
+    assert not np.allclose(before[:, len(seen) :], after[:, len(seen) :], equal_nan=True)
+
+
+def test_warm_started_rolling_refits_match_fresh_fits():
+    y = seasonal_panel_values(5)
+    origins = [24, 28, 32, 36]
+    model = fit_point(AutoETS(), y)
+    warm = model.rolling_forecast(model.panel_, origins, 3)
+    fresh = Forecaster.rolling_forecast(model, model.panel_, origins, 3)  # fresh searches
+    assert np.array_equal(np.isnan(warm), np.isnan(fresh))
+    assert not np.isnan(warm).any()  # a stopped series still forecasts from its last value
+    gap = np.nanmean(np.abs(warm - fresh) / fresh)
+    assert gap < 0.01  # 0.0 at the first origin, which has no earlier one to start from
+    np.testing.assert_array_equal(warm[:, 0], fresh[:, 0])
 
 
 # --- ragged panels ----------------------------------------------------------------------

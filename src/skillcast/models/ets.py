@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import DEFAULT_LEVELS, Forecaster
@@ -35,7 +37,7 @@ from skillcast.models.ets_kernels import (
     parse_form,
     simulate,
 )
-from skillcast.models.ets_search import search_form
+from skillcast.models.ets_search import refine_from, search_form
 from skillcast.panel import Panel
 
 DEFAULT_FORMS: tuple[str, ...] = ("ANN", "AAN", "AAdN", "ANA", "AAA", "AAdA", "MNM", "MAM")
@@ -60,6 +62,42 @@ def information_criterion(
     return np.where((n - k - 1 > 0) & np.isfinite(value), value, np.inf)
 
 
+@dataclass
+class _Search:
+    """Per candidate form: each series' search coordinates, initial states and whether
+    the form fitted it; what a refit at a later rolling origin starts from."""
+
+    u: list[np.ndarray]  # (dims x series) per form
+    init: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # level, trend, (m x series)
+    ok: list[np.ndarray]  # bool per series
+
+    def take(self, rows: np.ndarray) -> _Search:
+        """The series at ``rows``."""
+        return _Search(
+            [u[:, rows] for u in self.u],
+            [(a[rows], b[rows], c[:, rows]) for a, b, c in self.init],
+            [ok[rows] for ok in self.ok],
+        )
+
+    def put(self, rows: np.ndarray, n_series: int, into: _Search | None) -> _Search:
+        """``into`` (or an empty search over ``n_series``) with these series at ``rows``."""
+        if into is None:
+            into = _Search(
+                [np.zeros((u.shape[0], n_series)) for u in self.u],
+                [
+                    (np.zeros(n_series), np.zeros(n_series), np.zeros((c.shape[0], n_series)))
+                    for _, _, c in self.init
+                ],  # fmt: skip
+                [np.zeros(n_series, dtype=bool) for _ in self.ok],
+            )
+        for f in range(len(self.u)):
+            into.u[f][:, rows] = self.u[f]
+            for whole, part in zip(into.init[f], self.init[f], strict=True):
+                whole[..., rows] = part
+            into.ok[f][rows] = self.ok[f]
+        return into
+
+
 class _SmoothingForecaster(Forecaster):
     """Shared fitting: search each candidate form, pick one per series, keep its states."""
 
@@ -82,6 +120,38 @@ class _SmoothingForecaster(Forecaster):
         return m
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
+        self._fit_forms(y, panel, None)
+
+    def rolling_forecast(self, panel: Panel, origins: Sequence[int], horizon: int) -> np.ndarray:
+        """Point forecasts from each origin by a clone refitted on the data up to it, as
+        the base class does, but each refit after the earliest origin starts from the
+        optimum found at the origin before it (:func:`~skillcast.models.ets_search.refine_from`)
+        instead of searching from scratch: several times cheaper, and still blind to
+        everything after its own origin (warm starts come from earlier origins only)."""
+        return self._rolling(panel, origins, horizon)[0]
+
+    def _rolling(
+        self, panel: Panel, origins: Sequence[int], horizon: int
+    ) -> tuple[np.ndarray, _Search | None]:
+        """Rolling forecasts and the last origin's search, in ``panel``'s series order."""
+        out = np.full((panel.n_series, len(origins), horizon), np.nan)
+        index = pd.MultiIndex.from_frame(panel.series)
+        warm: _Search | None = None
+        for k in np.argsort(np.asarray(origins), kind="stable"):
+            pos = int(origins[k])
+            known = panel.until(panel.periods[pos])
+            rows = index.get_indexer(pd.MultiIndex.from_frame(known.series))
+            model = clone(self).set_params(levels=())
+            model.panel_, model.calibration_ = known, None
+            start = None if warm is None else warm.take(rows)
+            search = model._fit_forms(known.dense(), known, start)
+            warm = search.put(rows, panel.n_series, warm)
+            out[rows, k, :] = np.clip(model.predict_dense(horizon), 0.0, None)
+        return out, warm
+
+    def _fit_forms(self, y: np.ndarray, panel: Panel, warm: _Search | None) -> _Search:
+        """Fit every candidate form and keep the chosen one per series; ``warm``: starts
+        per form and series (in ``panel``'s order) from an earlier origin's fit."""
         criterion = self.criterion
         if criterion not in CRITERIA:
             raise SkillcastConfigError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
@@ -103,13 +173,21 @@ class _SmoothingForecaster(Forecaster):
                 eligible &= (m >= 2) & (n_obs >= 2 * m)
             if form.multiplicative:
                 eligible &= positive
-            cols = np.flatnonzero(eligible)
             u = np.zeros((len(form.dims), n_series))
             init = (np.zeros(n_series), np.zeros(n_series), np.zeros((max(m, 1), n_series)))
-            if cols.size:
+            hot = eligible & (warm.ok[f] if warm is not None else False)
+            for cols, from_warm in ((np.flatnonzero(eligible & ~hot), False),
+                                    (np.flatnonzero(hot), True)):  # fmt: skip
+                if not cols.size:
+                    continue
                 sub_v, sub_m = values[:, cols], mask[:, cols]
-                start = initial_states(sub_v, sub_m, form, max(m, 1))
-                u[:, cols], lik[f, cols], fitted = search_form(sub_v, sub_m, form, max(m, 1), start)
+                if from_warm and warm is not None:
+                    start = (warm.init[f][0][cols], warm.init[f][1][cols], warm.init[f][2][:, cols])
+                    fit = refine_from(sub_v, sub_m, form, max(m, 1), warm.u[f][:, cols], start)
+                else:
+                    start = initial_states(sub_v, sub_m, form, max(m, 1))
+                    fit = search_form(sub_v, sub_m, form, max(m, 1), start)
+                u[:, cols], lik[f, cols], fitted = fit
                 init[0][cols], init[1][cols], init[2][:, cols] = fitted
             crit[f] = information_criterion(lik[f], n_obs, form.n_params(m), criterion)
             u_all.append(u)
@@ -121,6 +199,7 @@ class _SmoothingForecaster(Forecaster):
         self.form_[n_obs == 0] = None
         self.criteria_ = pd.DataFrame(crit.T, columns=list(self.forms_))
         self.params_ = self._params_frame(panel, forms, choice, crit, n_obs)
+        return _Search(u_all, init_all, [np.isfinite(row) for row in lik])
 
     def _keep_states(
         self,

@@ -140,8 +140,11 @@ def _iterate(
     errors *= _residual_factor(run.lik, errors, n)[None]
     errors[:, 1:] -= errors[:, :1]
     diff, base = errors[:, 1:], errors[:, 0]
-    normal = np.einsum("tpn,tqn->npq", diff, diff)
-    gradient = np.einsum("tpn,tn->np", diff, base)
+    # batched matrix products (BLAS) rather than einsum, which does not use BLAS for
+    # this contraction and took a third of a monthly fit
+    by_series = diff.transpose(2, 1, 0)  # (series, coords, periods), a view
+    normal = by_series @ by_series.transpose(0, 2, 1)
+    gradient = (by_series @ base.T[:, :, None])[..., 0]
     bad = ~(np.isfinite(normal).all(axis=(1, 2)) & np.isfinite(gradient).all(axis=1))
     normal[bad], gradient[bad] = np.eye(n_coords), 0.0
     diag = np.einsum("npp->np", normal)

@@ -41,6 +41,7 @@ _PASSES = 6  # compass passes after the grid, first step 1 logit unit
 # by more than this
 _PREFER_GRID = 0.5
 _BLOCK = 1 << 15  # grid points x series per block: each state array stays in cache
+_WARM_ITERATIONS = 6  # joint refinement from a warm start (see refine_from)
 
 
 def _subset(init: States, cols: slice) -> States:
@@ -135,3 +136,21 @@ def search_form(
         light = lik[n_series:] < lik[:n_series] - _PREFER_GRID
     pick = np.arange(n_series) + n_series * light
     return u[:, pick], lik[pick], (fitted[0][pick], fitted[1][pick], fitted[2][:, pick])
+
+
+def refine_from(
+    values: np.ndarray,
+    mask: np.ndarray,
+    form: EtsForm,
+    m: int,
+    u: np.ndarray,
+    init: States,
+    iterations: int = _WARM_ITERATIONS,
+) -> tuple[np.ndarray, np.ndarray, States]:
+    """Like :func:`search_form`, from one known good start per series: the optimum of the
+    same series on fewer periods (a rolling origin before this one). One start and a few
+    Levenberg-Marquardt iterations instead of the grid, the compass search and two
+    starts, since the optimum moves little when a few periods are added."""
+    params = params_from_scaled(form, u[:, None, :])
+    lik = simulate(values, mask, form, m, params, init).lik[0]
+    return refine_jointly(values, mask, form, m, u, init, lik, iterations=iterations)
