@@ -12,6 +12,13 @@ workers, before the fit is timed). Each measurement runs in a fresh Python
 process, so peak memory (``ru_maxrss``) is its own: for the Dask path, of the client and
 of the largest worker. The cluster's start is timed apart from the fit. The last column
 checks that both paths give the same forecasts.
+
+A second table projects the Dask path's fit + predict time on 1 to 34 workers (one
+province each at 34) from the same run: each partition's fit as timed inside its task
+(``partition_seconds_``), scheduled longest first on N workers
+(:func:`skillcast.distributed.projection.lpt_makespan`), plus the run's overhead: its
+measured time minus the span during which tasks ran (cutting the panel, sending rows,
+gathering the models, predicting). Its "2 workers" column sits next to the measured time.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import numpy as np
 N_WORKERS = 2
 HORIZON = 4
 MODELS = ("SeasonalNaive", "AutoETS")
+PROJECTED_WORKERS = (1, 2, 4, 8, 16, 34)
 
 
 def _peak_mb() -> float:
@@ -50,17 +58,18 @@ def _panel(n_series: int) -> tuple[Any, float]:
     return panel, time.perf_counter() - start
 
 
-def measure(n_series: int, model: str, path: str) -> dict[str, float]:
-    """One measurement in this process: fit + predict seconds and peak memory (MB)."""
+def measure(n_series: int, model: str, path: str) -> dict[str, Any]:
+    """One measurement in this process: fit + predict seconds and peak memory (MB); for
+    the Dask path also each partition's task seconds and the run's overhead."""
     panel, load_s = _panel(n_series)
-    out: dict[str, float] = {"load_s": load_s}
+    out: dict[str, Any] = {"load_s": load_s}
     if path == "local":
         start = time.perf_counter()
         mean = _model(model).fit(panel).predict_dense(HORIZON)
         out["fit_s"] = time.perf_counter() - start
         out["client_mb"] = _peak_mb()
     else:
-        from skillcast.distributed import DistributedForecaster, dask_client
+        from skillcast.distributed import DistributedForecaster, dask_client, run_overhead
 
         start = time.perf_counter()
         with dask_client(n_workers=N_WORKERS, threads_per_worker=1) as client:
@@ -68,16 +77,20 @@ def measure(n_series: int, model: str, path: str) -> dict[str, float]:
             client.run(importlib.import_module, "skillcast.distributed")
             out["cluster_s"] = time.perf_counter() - start
             start = time.perf_counter()
-            wrapper = DistributedForecaster(_model(model), partition_by="region", levels=())
+            wrapper = DistributedForecaster(_model(model), partition_by="region")
             mean = wrapper.fit(panel, client=client).predict_dense(HORIZON)
             out["fit_s"] = time.perf_counter() - start
             out["worker_mb"] = max(client.run(_peak_mb).values())
+        times = wrapper.partition_seconds_
+        out["task_s"] = times["seconds"].tolist()
+        out["task_cpu_s"] = float(times["cpu_seconds"].sum())
+        out["overhead_s"] = run_overhead(out["fit_s"], times["started"], times["seconds"])
         out["client_mb"] = _peak_mb()
     out["checksum"] = float(np.nansum(mean))
     return out
 
 
-def _run(n_series: int, model: str, path: str) -> dict[str, float]:
+def _run(n_series: int, model: str, path: str) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, __file__, "--one", str(n_series), model, path],
         check=True,
@@ -87,7 +100,30 @@ def _run(n_series: int, model: str, path: str) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def print_projection(runs: list[tuple[int, str, dict[str, Any]]]) -> None:
+    """The Dask runs' fit + predict seconds projected on each of PROJECTED_WORKERS."""
+    from skillcast.distributed import projected_wall_time
+
+    workers = " | ".join(f"{n} w" for n in PROJECTED_WORKERS)
+    print(
+        f"\n| series | model | tasks | task s (sum) | task CPU s (sum) | longest task s "
+        f"| overhead s | {workers} | measured on {N_WORKERS} w |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|" + "---:|" * (len(PROJECTED_WORKERS) + 1))
+    for n, model, r in runs:
+        tasks = r["task_s"]
+        projected = " | ".join(
+            f"{projected_wall_time(tasks, w, r['overhead_s']):.1f}" for w in PROJECTED_WORKERS
+        )
+        print(
+            f"| {n:,} | {model} | {len(tasks)} | {sum(tasks):.1f} | {r['task_cpu_s']:.1f} "
+            f"| {max(tasks):.2f} | {r['overhead_s']:.1f} | {projected} | {r['fit_s']:.1f} |",
+            flush=True,
+        )
+
+
 def main(sizes: list[int]) -> None:
+    dask_runs: list[tuple[int, str, dict[str, Any]]] = []
     print(
         "| series | model | path | load s | cluster start s | fit + predict s "
         "| ratio | client peak MB | worker peak MB | same forecasts |"
@@ -97,6 +133,7 @@ def main(sizes: list[int]) -> None:
         for model in MODELS:
             local = _run(n, model, "local")
             dask = _run(n, model, "dask")
+            dask_runs.append((n, model, dask))
             same = abs(local["checksum"] - dask["checksum"]) <= 1e-6 * max(1, local["checksum"])
             for path, r in (("local", local), ("dask", dask)):
                 print(
@@ -106,6 +143,7 @@ def main(sizes: list[int]) -> None:
                     f"| {r.get('worker_mb', 0):.0f} | {'yes' if same else 'NO'} |",
                     flush=True,
                 )
+    print_projection(dask_runs)
 
 
 if __name__ == "__main__":

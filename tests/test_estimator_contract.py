@@ -33,7 +33,7 @@ import skillcast.models
 import skillcast.reconcile
 from skillcast import Panel, SkillcastConfigError, load_panel
 from skillcast.datasets import load_sample, load_sample_plan
-from skillcast.distributed import DistributedForecaster
+from skillcast.distributed import DistributedForecaster, DistributedGlobalModel
 from skillcast.features import (
     FEATURE_SCALES,
     ExpandingMean,
@@ -49,6 +49,7 @@ from skillcast.models import (
     Ensemble,
     ExponentialSmoothing,
     Forecaster,
+    GlobalModel,
     Naive,
     SeasonalNaive,
 )
@@ -66,6 +67,7 @@ FORECASTER_KWARGS: dict[type, Callable[[], dict[str, Any]]] = {
     ReconciledForecaster: lambda: {"forecaster": SeasonalNaive()},
     # without a Dask client it fits partition by partition in this process
     DistributedForecaster: lambda: {"forecaster": SeasonalNaive(), "partition_size": 50},
+    DistributedGlobalModel: lambda: {"forecaster": GlobalModel(), "partition_size": 4},
 }
 BUILDER_KWARGS: dict[type, Callable[[], dict[str, Any]]] = {
     FeaturePipeline: lambda: {"builders": [Lags((1, 2)), RollingWindows((2,)), ExpandingMean()]},

@@ -1,7 +1,8 @@
 """The ``compute`` group: where the apps fit models, this process or a Dask cluster.
 
 ``compute=dask`` wraps a local model (AutoETS, the baselines, Croston/TSB) in a
-:class:`~skillcast.distributed.DistributedForecaster` and runs the fitting steps of the
+:class:`~skillcast.distributed.DistributedForecaster` and the pooled LightGBM model in a
+:class:`~skillcast.distributed.DistributedGlobalModel`, and runs the fitting steps of the
 app inside a client of that cluster. Dask is imported only then.
 """
 
@@ -16,6 +17,7 @@ from omegaconf import DictConfig
 from skillcast.apps.console import report
 from skillcast.errors import SkillcastConfigError
 from skillcast.models.base import Forecaster
+from skillcast.models.global_model import GlobalModel
 
 CHOICES = ("local", "dask")
 
@@ -30,6 +32,7 @@ def _name(compute: DictConfig) -> str:
 def _distributed() -> ModuleType:
     try:
         import skillcast.distributed as distributed
+        import skillcast.distributed.client  # noqa: F401 -- the package alone loads no Dask
     except ImportError as exc:
         raise SkillcastConfigError(
             f"compute=dask needs Dask ({exc}): pip install 'skillcast[dask]', on this "
@@ -40,31 +43,34 @@ def _distributed() -> ModuleType:
 
 def distribute(model: Forecaster, compute: DictConfig, keys: list[str] | None) -> Forecaster:
     """``model`` as ``compute`` fits it: unchanged for ``local``; for ``dask`` a local
-    model wrapped to fit per partition of series, and any other model refused (its
-    forecasts would depend on the partitions). ``keys``: the data's key columns, when
-    known before the data is read, to check ``compute.partition_by`` early."""
+    model wrapped to fit per partition of series, the pooled LightGBM model wrapped to
+    train with ``lightgbm.dask``, and any other model refused. ``keys``: the data's key
+    columns, when known before the data is read, to check ``compute.partition_by`` early."""
     if _name(compute) == "local":
         return model
     distributed = _distributed()
     local_models = distributed.LOCAL_MODELS
-    if not isinstance(model, local_models):
+    pooled = isinstance(model, GlobalModel)
+    if not pooled and not isinstance(model, local_models):
         names = ", ".join(cls.__name__ for cls in local_models)
         raise SkillcastConfigError(
-            f"compute=dask distributes local models ({names}): pass model=ets, "
-            f"model=seasonal_naive or model=croston. {type(model).__name__} learns across "
-            "series (the pooled LightGBM model, and the AutoForecaster and ensemble that "
-            "hold it) and is not distributed yet: run it with compute=local."
+            f"compute=dask distributes local models ({names}) and the pooled LightGBM "
+            f"model: pass model=ets, model=seasonal_naive, model=croston or "
+            f"model=lightgbm. {type(model).__name__} (the AutoForecaster of model=auto, the "
+            "ensemble) validates or combines several models and is not distributed yet: "
+            "run it with compute=local."
         )
+    if pooled:
+        distributed.check_pooled(model)  # model=ridge: not a LightGBM model
     partition_by = compute.partition_by
     if partition_by is not None and keys is not None and partition_by not in keys:
         raise SkillcastConfigError(
             f"compute.partition_by={partition_by!r} is not a key of the data {keys}: "
             "partitions hold whole series (set compute.partition_by=null to cut by size)."
         )
-    wrapper: Forecaster = distributed.DistributedForecaster(
-        model,
-        partition_by=partition_by,
-        partition_size=compute.partition_size,
+    cls = distributed.DistributedGlobalModel if pooled else distributed.DistributedForecaster
+    wrapper: Forecaster = cls(
+        model, partition_by=partition_by, partition_size=compute.partition_size
     )
     return wrapper
 

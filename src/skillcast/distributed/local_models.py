@@ -24,12 +24,19 @@ from distributed import Client, KilledWorker
 from sklearn.base import clone
 
 from skillcast.distributed.client import current_client
-from skillcast.distributed.partitions import PartitionedPanel, partition_series, subpanel
+from skillcast.distributed.partitions import (
+    PartitionedPanel,
+    partition_labels,
+    partition_series,
+    subpanel,
+)
+from skillcast.distributed.projection import partition_times, run_timed
 from skillcast.errors import SkillcastConfigError, SkillcastError
 from skillcast.forecast import Forecast
 from skillcast.models.base import Forecaster, check_panel
 from skillcast.models.baselines import Drift, Naive, SeasonalNaive, WindowAverage
 from skillcast.models.ets import AutoETS, ExponentialSmoothing
+from skillcast.models.global_model import GlobalModel
 from skillcast.models.intermittent import TSB, Croston
 from skillcast.panel import Panel
 
@@ -56,6 +63,20 @@ def _fit_partition(forecaster: Forecaster, panel: Panel) -> Forecaster:
     return clone(forecaster).fit(panel)
 
 
+def _timed_fit(forecaster: Forecaster, panel: Panel) -> tuple[Forecaster, dict[str, Any]]:
+    """The fitted clone and how long its fit ran where it ran, with the size of the rows
+    (measured here, outside the timed fit, so the work the task was sent is known)."""
+    fitted, stats = run_timed(_fit_partition, forecaster, panel)
+    stats["bytes"] = int(panel.frame.memory_usage(deep=True).sum())
+    return fitted, stats
+
+
+def _unzip(
+    pairs: list[tuple[Forecaster, dict[str, Any]]],
+) -> tuple[list[Forecaster], list[dict[str, Any]]]:
+    return [member for member, _ in pairs], [stats for _, stats in pairs]
+
+
 class DistributedForecaster(Forecaster):
     """Fit a local forecaster per partition of whole series on a Dask cluster.
 
@@ -71,6 +92,12 @@ class DistributedForecaster(Forecaster):
     Attributes:
         panel_: the panel fitted on. members_: one fitted clone per partition.
         positions_: for each member, the positions of its series in ``panel_``.
+        partition_seconds_: one row per member: its partition's label, ``n_series``,
+            ``bytes_sent`` (the rows' in-memory size when they travelled inside the
+            task, else 0), ``seconds`` and ``cpu_seconds`` of its fit on the worker
+            (measured inside the task: no scheduling or transfer), ``started`` (Unix
+            time) and ``worker`` (the worker's address; ``local`` in this process); see
+            :mod:`skillcast.distributed.projection`.
     """
 
     def __init__(
@@ -105,42 +132,53 @@ class DistributedForecaster(Forecaster):
                     "A PartitionedPanel lives on a Dask cluster: fit it with its client."
                 )
             futures = [
-                client.submit(_fit_partition, member, part, pure=False) for part in panel.futures
+                client.submit(_timed_fit, member, part, pure=False) for part in panel.futures
             ]
-            members = self._gather(client, futures)
+            members, stats = self._gather(client, futures)
             whole = Panel(panel.spec, pd.concat([m.panel_.frame for m in members]))
             index = pd.MultiIndex.from_frame(whole.series)
             positions = [
                 index.get_indexer(pd.MultiIndex.from_frame(m.panel_.series)) for m in members
             ]
-            return self._set(whole, members, positions)
+            # the rows were read where they are fitted: none travelled
+            times = self._times(panel.labels, members, stats, sent=False)
+            return self._set(whole, members, positions, times)
         panel = check_panel(panel, type(self).__name__)
         if panel.n_series == 0 or panel.n_periods == 0:
             raise SkillcastConfigError("Cannot fit on an empty panel.")
         positions = partition_series(panel, self.partition_by, self.partition_size)
         parts = [subpanel(panel, pos) for pos in positions]
         if client is None:
-            members = [_fit_partition(member, part) for part in parts]
+            members, stats = _unzip([_timed_fit(member, part) for part in parts])
         else:
             # panels go inside the tasks, not scattered: a task lost with its worker can
             # then run again elsewhere (scattered data would be lost with the worker)
-            futures = [client.submit(_fit_partition, member, part, pure=False) for part in parts]
-            members = self._gather(client, futures)
-        return self._set(panel, members, positions)
+            futures = [client.submit(_timed_fit, member, part, pure=False) for part in parts]
+            members, stats = self._gather(client, futures)
+        labels = partition_labels(panel, positions, self.partition_by)
+        times = self._times(labels, members, stats, sent=client is not None)
+        return self._set(panel, members, positions, times)
 
     def _check_member(self) -> None:
         if not isinstance(self.forecaster, LOCAL_MODELS):
             names = ", ".join(cls.__name__ for cls in LOCAL_MODELS)
+            pooled = (
+                " (the pooled model trains on a cluster in a DistributedGlobalModel)"
+                if isinstance(self.forecaster, GlobalModel)
+                else ""
+            )
             raise SkillcastConfigError(
                 f"DistributedForecaster fits local models ({names}) per partition of "
                 f"series; {type(self.forecaster).__name__} learns across series, so its "
-                "forecasts would depend on the partitions."
+                f"forecasts would depend on the partitions{pooled}."
             )
 
     @staticmethod
-    def _gather(client: Client, futures: list[Any]) -> list[Forecaster]:
+    def _gather(
+        client: Client, futures: list[Any]
+    ) -> tuple[list[Forecaster], list[dict[str, Any]]]:
         try:
-            return list(client.gather(futures))
+            return _unzip(client.gather(futures))
         except KilledWorker as exc:
             raise DistributedFitError(
                 f"A partition's fit was lost with its worker more often than Dask retries "
@@ -150,10 +188,25 @@ class DistributedForecaster(Forecaster):
         finally:
             client.cancel(futures)  # release the fitted members held on the workers
 
-    def _set(self, panel: Panel, members: list[Forecaster], positions: list[np.ndarray]) -> Self:
+    @staticmethod
+    def _times(
+        labels: list[str], members: list[Forecaster], stats: list[dict[str, Any]], sent: bool
+    ) -> pd.DataFrame:
+        n_series = [m.panel_.n_series for m in members]
+        sizes = [s["bytes"] if sent else 0 for s in stats]
+        return partition_times(labels, n_series, sizes, stats)
+
+    def _set(
+        self,
+        panel: Panel,
+        members: list[Forecaster],
+        positions: list[np.ndarray],
+        times: pd.DataFrame,
+    ) -> Self:
         self.panel_ = panel
         self.members_ = members
         self.positions_ = [np.asarray(pos, dtype=np.int64) for pos in positions]
+        self.partition_seconds_ = times
         self.calibration_ = None  # each member holds its own
         return self
 

@@ -12,20 +12,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from distributed import Client, Future
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
 from skillcast.panel import Panel, load_panel
 from skillcast.reading import ReadOptions
 from skillcast.spec import PanelSpec
 
+if TYPE_CHECKING:  # cutting a panel needs no Dask: a saved pooled model loads without it
+    from distributed import Client, Future
+
 __all__ = [
     "DEFAULT_PARTITION_SIZE",
     "PartitionedPanel",
+    "partition_labels",
     "partition_series",
     "read_partitioned",
     "subpanel",
@@ -61,6 +64,15 @@ def partition_series(
         raise SkillcastConfigError(f"partition_size must be >= 1, got {size}.")
     n = panel.n_series
     return [np.arange(start, min(start + size, n), dtype=np.int64) for start in range(0, n, size)]
+
+
+def partition_labels(panel: Panel, parts: Sequence[np.ndarray], by: str | None = None) -> list[str]:
+    """A label per partition of :func:`partition_series`: ``region=P01`` for a partition
+    by key, the series positions it covers (``series 0-1999``) for one by size."""
+    if by is not None:
+        values = panel.series[by].to_numpy()
+        return [f"{by}={values[pos[0]]}" if len(pos) else f"{by}=" for pos in parts]
+    return [f"series {pos[0]}-{pos[-1]}" if len(pos) else "series" for pos in parts]
 
 
 def subpanel(panel: Panel, positions: np.ndarray) -> Panel:

@@ -22,18 +22,21 @@ table that is not prefix-coded) forms a group of its own.
 
 from __future__ import annotations
 
+import copy
+from typing import Self
+
 import numpy as np
 import pandas as pd
 
+from skillcast.errors import SkillcastConfigError
 from skillcast.features.base import FeatureBuilder, PanelArrays
 from skillcast.features.static import MissingPolicy, resolve_roles, resolve_taxonomy
 from skillcast.panel import Panel
 
 
-def group_totals(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per-series group totals of ``values`` (origins x series), NaN where no member is observed.
-
-    ``group`` gives each series' group id in ``0 .. n_groups - 1``.
+def group_sums(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Totals of ``values`` (origins x series) per group: (origins x n_groups), NaN where
+    no member is observed. ``group`` gives each series' group id in ``0 .. n_groups - 1``.
     """
     n_origins = values.shape[0]
     # one bincount over (origin, group) pairs covers every origin at once
@@ -42,7 +45,15 @@ def group_totals(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.nda
     size = n_origins * n_groups
     sums = np.bincount(flat, weights=np.where(observed, values.reshape(-1), 0.0), minlength=size)
     counts = np.bincount(flat, weights=observed, minlength=size)
-    totals = np.where(counts > 0, sums, np.nan).reshape(n_origins, n_groups)
+    return np.where(counts > 0, sums, np.nan).reshape(n_origins, n_groups)
+
+
+def group_totals(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-series group totals of ``values`` (origins x series), NaN where no member is observed.
+
+    ``group`` gives each series' group id in ``0 .. n_groups - 1``.
+    """
+    totals = group_sums(values, group, n_groups)
     return np.take_along_axis(totals, np.broadcast_to(group, values.shape), axis=1)
 
 
@@ -60,6 +71,10 @@ class HierarchyFeatures(FeatureBuilder):
     ``occ_group_share`` already gives. So every column keeps the default scale
     ``"none"`` (:meth:`get_feature_scales_out`).
     """
+
+    # set on the copies made by `restricted` only: (group ids of their series, the whole
+    # panel's totals per role, periods between the whole panel's start and theirs)
+    _whole: tuple[dict[str, np.ndarray], dict[str, np.ndarray], int] | None = None
 
     def __init__(
         self,
@@ -124,20 +139,58 @@ class HierarchyFeatures(FeatureBuilder):
             out[role] = (ids.astype(np.int64), len(uniques))
         return out
 
-    def _columns(
-        self, arrays: PanelArrays, origins: np.ndarray, step: int, exog: pd.DataFrame | None
-    ) -> list[np.ndarray]:
+    def whole_totals(self, panel: Panel) -> dict[str, np.ndarray]:
+        """Per role, the target's totals of each group at every period of ``panel`` (the
+        panel this builder was fitted on): (periods x groups), groups numbered as fitted.
+        """
+        self._check_fitted()
+        if not panel.series.equals(self.series_):
+            raise SkillcastConfigError(
+                "HierarchyFeatures.whole_totals reads the panel the builder was fitted on."
+            )
+        values = PanelArrays(panel).values()
+        return {role: group_sums(values, *ids) for role, ids in self.group_ids_.items()}
+
+    def restricted(self, positions: np.ndarray, offset: int, totals: dict[str, np.ndarray]) -> Self:
+        """A copy for a panel of some series of the fitted one: the series at ``positions``
+        (ascending) of the fitted panel, starting ``offset`` periods after its first period.
+
+        Its group totals come from ``totals`` (:meth:`whole_totals` of the fitted panel),
+        not from the series given to ``transform``, so a panel cut into partitions of
+        series gets, partition by partition, the features of the whole panel: this is how
+        a pooled model builds its training rows on several machines. ``origins`` given
+        to its ``transform`` are positions in the restricted panel.
+        """
+        self._check_fitted()
+        part = copy.copy(self)
+        ids = {role: group[np.asarray(positions)] for role, (group, _) in self.group_ids_.items()}
+        part._whole = (ids, totals, int(offset))
+        return part
+
+    def _totals(
+        self, arrays: PanelArrays, origins: np.ndarray, values: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Per role, the total of each series' group at each origin (origins x series)."""
+        if self._whole is not None:
+            ids, totals, offset = self._whole
+            return {role: totals[role][origins + offset][:, ids[role]] for role in ids}
         series = arrays.panel.series
         same = series.shape == self.series_.shape and series.equals(self.series_)
         groups = self.group_ids_ if same else self._group_ids(series)
+        return {role: group_totals(values, *group) for role, group in groups.items()}
+
+    def _columns(
+        self, arrays: PanelArrays, origins: np.ndarray, step: int, exog: pd.DataFrame | None
+    ) -> list[np.ndarray]:
         values = arrays.gather(None, origins).reshape(len(origins), arrays.n_series)
+        totals = self._totals(arrays, origins, values)
         columns: list[np.ndarray] = []
-        if "occupation" in groups:
-            total = group_totals(values, *groups["occupation"])
+        if "occupation" in totals:
+            total = totals["occupation"]
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(total > 0, values / total, np.nan)
             columns += [total.reshape(-1), share.reshape(-1)]
         for role in ("sector", "level"):
-            if role in groups:
-                columns.append(group_totals(values, *groups[role]).reshape(-1))
+            if role in totals:
+                columns.append(totals[role].reshape(-1))
         return columns

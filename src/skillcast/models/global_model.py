@@ -229,6 +229,17 @@ class GlobalModel(Forecaster):
 
     # ------------------------------------------------------------------ fitting
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
+        self._prepare(panel)
+        self._set_models(
+            *self._train_steps(
+                self._tables(panel, self._table_keys(self.max_horizon_)), self.quantiles_
+            )
+        )
+
+    def _prepare(self, panel: Panel) -> None:
+        """Everything ``fit`` learns before training: settings, the fitted feature
+        pipeline and the columns the regressors see (a distributed fit does this on the
+        client, then builds the training rows per partition of series)."""
         self._validate(panel)
         self._table_cache = None
         self.features_ = clone(self.features or make_default_features(panel)).fit(panel)
@@ -267,13 +278,14 @@ class GlobalModel(Forecaster):
             raise SkillcastConfigError("quantile=True needs strategy='multi' or 'direct'.")
         if self.quantiles_:
             self._make_estimator(self.quantiles_[0])  # refuse an unsuitable one up front
-        self.models_, self.quantile_models_ = self._train_steps(
-            self._tables(panel, self._table_keys(self.max_horizon_)), self.quantiles_
-        )
+
+    def _set_models(self, models: dict[int, Any], quantile_models: dict[int, list[Any]]) -> None:
+        """Keep the trained regressors; none at all means the panel had no training row."""
+        self.models_, self.quantile_models_ = models, quantile_models
         if not self.models_:
             raise SkillcastConfigError(
-                f"GlobalModel has no training rows: the panel ({panel.n_periods} periods) "
-                "needs a series observed at two periods at least."
+                f"GlobalModel has no training rows: the panel ({self.panel_.n_periods} "
+                "periods) needs a series observed at two periods at least."
             )
 
     def _validate(self, panel: Panel) -> None:
@@ -341,8 +353,32 @@ class GlobalModel(Forecaster):
         z = to_target(target[keep], lvl[keep], self.target_transform)
         return X, z, np.repeat(origins + step, panel.n_series)[keep]
 
-    def _stacked_rows(self, panel: Panel, y: np.ndarray, level: np.ndarray) -> Table:
-        """The multi strategy's table: rows of every step 1..``max_horizon`` stacked.
+    def _stacked_rows(
+        self,
+        panel: Panel,
+        y: np.ndarray,
+        level: np.ndarray,
+        origins: list[np.ndarray] | None = None,
+    ) -> Table:
+        """The multi strategy's table: rows of every step 1..``max_horizon`` stacked,
+        step ``h`` from ``origins[h - 1]`` (default: :meth:`_stacked_origins`)."""
+        if origins is None:
+            origins = self._stacked_origins(panel.n_periods)
+        parts = [
+            self._training_rows(panel, y, level, step, at)
+            for step, at in enumerate(origins, start=1)  # a handful of steps
+        ]
+        # column-major like each step's table, filled in place: one copy of the rows
+        X = np.empty((sum(len(p[1]) for p in parts), len(self.feature_names_)), order="F")
+        start = 0
+        for part in parts:  # a handful of steps
+            X[start : start + len(part[1])] = part[0]
+            start += len(part[1])
+        return X, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+
+    def _stacked_origins(self, n_periods: int) -> list[np.ndarray]:
+        """Origins (positions, ascending) of each step 1..``max_horizon`` in the multi
+        strategy's table of a panel of ``n_periods`` periods.
 
         Step ``h`` keeps a seeded random share of its origins proportional to ``1 / h``
         (all of them where that share reaches 1), the shares adding up to
@@ -356,21 +392,15 @@ class GlobalModel(Forecaster):
         weight = 1.0 / np.arange(1, horizon + 1)
         shares = np.minimum(float(self.multi_rows) * weight / weight.sum(), 1.0)
         rng = np.random.default_rng(int(self.random_state))
-        parts = []
+        out = []
         for step in range(1, horizon + 1):  # a handful of steps
             share = shares[step - 1]
-            origins = np.arange(max(panel.n_periods - step, 0))
+            origins = np.arange(max(n_periods - step, 0))
             if share < 1.0 and len(origins):
                 count = max(round(share * len(origins)), 1)
                 origins = np.sort(rng.choice(origins, count, replace=False))
-            parts.append(self._training_rows(panel, y, level, step, origins))
-        # column-major like each step's table, filled in place: one copy of the rows
-        X = np.empty((sum(len(p[1]) for p in parts), len(self.feature_names_)), order="F")
-        start = 0
-        for part in parts:  # a handful of steps
-            X[start : start + len(part[1])] = part[0]
-            start += len(part[1])
-        return X, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+            out.append(origins)
+        return out
 
     def _table_keys(self, horizon: int) -> list[int]:
         """Keys of the tables (and models) a strategy trains for ``horizon`` steps."""
@@ -576,12 +606,10 @@ class GlobalModel(Forecaster):
         has seen a value after its origin.
         """
         origins = [int(o) for o in origins]
-        refits = len(origins) if self.calibration_refits is None else int(self.calibration_refits)
-        picks = np.linspace(0, len(origins) - 1, max(min(refits, len(origins)), 1))
-        cutoffs = sorted({origins[int(i)] for i in np.round(picks)})
         keys = self._table_keys(horizon)
         tables = self._tables(panel, keys)
         self._table_cache = None  # rolling forecasts come once per fit: free the tables
+        cutoffs = self._cutoffs(origins)
         jobs = [(c, h) for c in cutoffs for h in keys if (tables[h][2] <= c).any()]
         fitted = self._train(
             [(h, None, tables[h][0][tables[h][2] <= c], tables[h][1][tables[h][2] <= c])
@@ -590,6 +618,25 @@ class GlobalModel(Forecaster):
         trained: dict[int, dict[int, Any]] = {}
         for (c, h), model in zip(jobs, fitted, strict=True):
             trained.setdefault(c, {})[h] = model
+        return self._forecast_from(panel, origins, horizon, trained)
+
+    def _cutoffs(self, origins: list[int]) -> list[int]:
+        """The origins (ascending) that get freshly trained models: ``calibration_refits``
+        of them spread evenly, always the first (``None``: every one)."""
+        refits = len(origins) if self.calibration_refits is None else int(self.calibration_refits)
+        picks = np.linspace(0, len(origins) - 1, max(min(refits, len(origins)), 1))
+        return sorted({origins[int(i)] for i in np.round(picks)})
+
+    def _forecast_from(
+        self,
+        panel: Panel,
+        origins: list[int],
+        horizon: int,
+        trained: dict[int, dict[int, Any]],
+    ) -> np.ndarray:
+        """Forecasts (series x origins x horizon) from each origin by the models
+        ``trained[c]`` (table key -> regressor) of the latest cutoff ``c`` at or before it,
+        each trained on the rows whose target lies at or before its cutoff."""
         chosen: dict[int, dict[int, Any]] = {}
         for k, o in enumerate(origins):
             usable = [c for c in trained if c <= o]
