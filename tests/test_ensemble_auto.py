@@ -223,6 +223,16 @@ def test_auto_forecast_is_the_routed_mix_of_its_members(fitted_auto):
     assert (mean >= 0).all() and np.isfinite(mean).all()
 
 
+def test_members_fitted_side_by_side_give_the_same_model(fitted_auto):
+    # n_jobs=2 fits the members in two threads; the pooled model keeps its own thread
+    # count, so the result is the one-thread fit's to the last digit
+    panel = auto_panel()
+    both = AutoForecaster(global_model=small_pooled(), n_jobs=2).fit(panel)
+    np.testing.assert_array_equal(both.series_weights_, fitted_auto.series_weights_)
+    one, two = fitted_auto.predict(3), both.predict(3)
+    pd.testing.assert_frame_equal(one.frame, two.frame)
+
+
 def test_fixed_intermittent_route_uses_croston_or_tsb_forecasts():
     panel = auto_panel()
     for route, member in (("croston", Croston(levels=())), ("tsb", TSB(levels=()))):

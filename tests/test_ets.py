@@ -328,6 +328,22 @@ def test_warm_started_rolling_refits_match_fresh_fits():
     np.testing.assert_array_equal(warm[:, 0], fresh[:, 0])
 
 
+def test_fit_rolling_is_the_rolling_forecast_then_a_warm_whole_panel_fit():
+    y = seasonal_panel_values(7)
+    origins = [24, 28, 32, 36]
+    panel = make_panel(y)
+    fresh = AutoETS(levels=()).fit(panel)
+    one_pass = AutoETS(levels=())
+    rolling = one_pass.fit_rolling(panel, origins, 3)
+    np.testing.assert_array_equal(rolling, fresh.rolling_forecast(panel, origins, 3))
+    # the whole-panel fit starts from the last origin's optimum: close to a fresh search
+    gap = np.abs(one_pass.predict(4).dense() / fresh.predict(4).dense() - 1)
+    assert gap.mean() < 0.01
+    assert one_pass.params_["n_obs"].tolist() == fresh.params_["n_obs"].tolist()
+    with pytest.raises(SkillcastConfigError, match="levels"):
+        AutoETS().fit_rolling(panel, origins, 3)
+
+
 # --- ragged panels ----------------------------------------------------------------------
 
 

@@ -57,6 +57,21 @@ def test_until_cuts_at_the_origin():
     assert cut.n_periods == 2 and len(cut) == 3
 
 
+def test_with_next_period_is_the_panel_a_full_rebuild_gives():
+    panel = load(frame().assign(period=["2020-H1", "2020-H2", "2021-H1", "2020-H2", "2020-H1"]))
+    # C26 stopped a period early; H52 reported at every one
+    rows = panel.series.assign(period=panel.periods[-1] + 1, employment=[6.0, 3.0])
+    longer = panel.with_next_period(rows)
+    rebuilt = Panel(panel.spec, pd.concat([panel.frame, rows], ignore_index=True))
+    pd.testing.assert_frame_equal(longer.frame, rebuilt.frame)
+    np.testing.assert_array_equal(longer.series_id, rebuilt.series_id)
+    np.testing.assert_array_equal(longer.period_pos, rebuilt.period_pos)
+    assert list(longer.periods) == list(rebuilt.periods) and longer.n_periods == 4
+    np.testing.assert_array_equal(longer.dense()[:, -1], [6.0, 3.0])
+    with pytest.raises(SkillcastConfigError, match="one per series"):
+        panel.with_next_period(rows.head(1))
+
+
 def test_reads_csv_and_parquet_keeping_leading_zeros(tmp_path):
     df = frame().assign(occupation=["0110"] * 3 + ["8212"] * 2)
     df.to_csv(tmp_path / "p.csv", index=False)

@@ -133,6 +133,23 @@ class Panel:
         col = self.frame[self.spec.period]
         return self._subset(((col >= start) & (col <= end)).to_numpy())
 
+    def with_next_period(self, rows: pd.DataFrame) -> Panel:
+        """This panel and one more period after its last: ``rows`` holds one row per
+        series, in series order, with the panel's columns (keys, period, target...).
+
+        The rows keep their order without sorting again: each series' new row goes right
+        after its last one (a recursive forecast extends its panel this way at every step).
+        """
+        n = self.n_series
+        if len(rows) != n:
+            raise SkillcastConfigError(f"with_next_period needs {n} rows (one per series).")
+        after = np.cumsum(np.bincount(self.series_id, minlength=n))  # each series' end
+        order = np.insert(np.arange(len(self.frame)), after, len(self.frame) + np.arange(n))
+        frame = pd.concat([self.frame, rows], ignore_index=True).take(order)
+        series_id = np.insert(self.series_id, after, np.arange(n))
+        steps = np.insert(self.period_pos, after, np.full(n, self.n_periods))
+        return Panel._sorted(self.spec, frame, series_id, steps)
+
     def _subset(self, keep: np.ndarray) -> Panel:
         # a subset of sorted rows stays sorted: no need to sort or group again
         return Panel._sorted(

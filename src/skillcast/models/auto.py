@@ -34,6 +34,7 @@ earlier origins they did not exist).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
 import numpy as np
@@ -119,7 +120,9 @@ class AutoForecaster(Forecaster):
         levels: central interval coverages (percent); ``()`` for point forecasts only.
         intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
             ``None``: its defaults.
-        n_jobs, random_state: passed to the default pooled model.
+        n_jobs: the members are fitted (and forecast from the validation origins) side by
+            side in up to this many threads; also passed to the default pooled model.
+        random_state: passed to the default pooled model.
 
     Attributes:
         routes_: one row per series: keys, ``n_observed``, ``adi``, ``cv2``,
@@ -216,22 +219,39 @@ class AutoForecaster(Forecaster):
         candidates = self._candidates()
         candidates[ANALOGUE].set_params(young=min_history)
         analogues_used = bool(cold.any()) and self.cold_start != "global"
-        self.members_ = [
-            self._fit_analogue(m, panel, analogues_used) if j == ANALOGUE
-            else m.set_params(levels=()).fit(panel)
-            for j, m in enumerate(candidates)
-        ]  # fmt: skip
-
         origins, horizon = validation_origins(
             panel, self.validation_windows, self.validation_horizon
         )
-        n_members = len(self.members_)
+        n_members = len(candidates)
         # without cold starts routed to them the analogues are not validated; errors are
         # compared on the cells every validated member forecast
         checked = [j for j in range(n_members) if j != ANALOGUE or analogues_used]
         stack = np.full((n_members, panel.n_series, len(origins), horizon), np.nan)
+
+        def member(j: int) -> tuple[Forecaster, np.ndarray | None]:
+            m = candidates[j]
+            if j == ANALOGUE:
+                fitted = self._fit_analogue(m, panel, analogues_used)
+            elif j in checked and hasattr(m, "fit_rolling"):
+                # fit and rolling forecasts in one pass (AutoETS: warm-started refits)
+                return m, m.set_params(levels=()).fit_rolling(panel, origins, horizon)
+            else:
+                fitted = m.set_params(levels=()).fit(panel)
+            rolling = fitted.rolling_forecast(panel, origins, horizon) if j in checked else None
+            return fitted, rolling
+
+        # members are independent: with n_jobs > 1 they fit side by side in threads, the
+        # pooled model first (LightGBM's training and numpy's loops release the GIL: on
+        # the US CES panel 2 threads took 0.6x the time of one)
+        order = [GLOBAL, *[j for j in range(n_members) if j != GLOBAL]]
+        if int(self.n_jobs) > 1:
+            with ThreadPoolExecutor(max_workers=int(self.n_jobs)) as pool:
+                done = dict(zip(order, pool.map(member, order), strict=True))
+        else:
+            done = {j: member(j) for j in order}
+        self.members_ = [done[j][0] for j in range(n_members)]
         for j in checked:
-            stack[j] = self.members_[j].rolling_forecast(panel, origins, horizon)
+            stack[j] = done[j][1]
         num = np.full((n_members, panel.n_series), np.nan)
         den = np.full((n_members, panel.n_series), np.nan)
         num[checked], den[checked] = series_errors(panel, origins, stack[checked], self.metric)

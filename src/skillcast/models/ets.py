@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from skillcast.errors import SkillcastConfigError
-from skillcast.models.base import DEFAULT_LEVELS, Forecaster
+from skillcast.models.base import DEFAULT_LEVELS, Forecaster, check_panel
 from skillcast.models.calibration import ConformalIntervals
 from skillcast.models.ets_kernels import (
     EtsForm,
@@ -118,6 +118,30 @@ class _SmoothingForecaster(Forecaster):
         if m < 1:
             raise SkillcastConfigError(f"season_length must be >= 1, got {self.season_length!r}")
         return m
+
+    def fit_rolling(self, panel: Panel, origins: Sequence[int], horizon: int) -> np.ndarray:
+        """Fit on ``panel`` and return :meth:`rolling_forecast` from ``origins`` in one
+        pass: the refits at the origins first, oldest first, each from the optimum at the
+        origin before it, then the fit on the whole panel from the last origin's optimum
+        rather than a search from scratch (no refit reads past its own origin). Cheaper
+        than ``fit`` and ``rolling_forecast``; the whole-panel fit may settle in another
+        local optimum than a fresh search would (on the US CES panel, 4 origins: MASE
+        0.4575 against 0.4519 alone, 0.3911 against 0.3925 in
+        :class:`~skillcast.models.AutoForecaster`'s combination, which uses it). Point
+        forecasts only: ``levels`` must be empty.
+
+        Returns:
+            (series x origins x horizon), clipped at 0, NaN for series absent at an origin.
+        """
+        if self.levels:
+            raise SkillcastConfigError("fit_rolling fits point forecasts: set levels=().")
+        panel = check_panel(panel, type(self).__name__)
+        if panel.n_series == 0 or panel.n_periods == 0:
+            raise SkillcastConfigError("Cannot fit on an empty panel.")
+        rolling, warm = self._rolling(panel, origins, horizon)
+        self.panel_, self.calibration_ = panel, None
+        self._fit_forms(panel.dense(), panel, warm)
+        return rolling
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> None:
         self._fit_forms(y, panel, None)

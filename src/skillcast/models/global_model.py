@@ -578,7 +578,7 @@ class GlobalModel(Forecaster):
                 for column in spec.observed_exog:  # held at the latest observed value
                     values = pd.DataFrame(current.dense(column)).ffill(axis=1)
                     rows[column] = values.iloc[:, -1].to_numpy()
-                current = Panel(spec, pd.concat([current.frame, rows], ignore_index=True))
+                current = current.with_next_period(rows)
         return out
 
     def update(self, panel: Panel) -> Self:
