@@ -343,7 +343,10 @@ def small() -> Panel:
 
 def test_reconciled_forecaster_is_coherent_holds_intermittent_and_keeps_widths(small) -> None:
     model = ReconciledForecaster(SeasonalNaive()).fit(small)
-    assert model.residuals_.shape == (model.structure().n_total, 8)
+    # calibrated in-sample errors: one per period of history
+    assert model.residuals_.shape == (model.structure().n_total, small.n_periods)
+    backtested = ReconciledForecaster(SeasonalNaive(), residual_source="backtest").fit(small)
+    assert backtested.residuals_.shape == (model.structure().n_total, 8)
     nodes, base = model.predict_all(3), model.predict_base(3)
     structure = model.structure()
     mean = nodes.frame["mean"].to_numpy().reshape(structure.n_total, 3)

@@ -441,3 +441,37 @@ def test_end_to_end_with_a_forecaster_and_backtest_residuals():
     base = Naive(levels=()).fit(agg).predict(2)
     out = reconcile_forecast(base, s, "wls_var", residuals=residuals)
     assert s.coherence_error(out.dense()) < 1e-8
+
+
+def test_ets_insample_errors_replay_the_one_step_forecasts():
+    from skillcast.models import AutoETS
+
+    panel = tiny_panel()
+    model = AutoETS(forms=("ANN",), levels=()).fit(panel)
+    errors = model.insample_errors()
+    y = panel.dense()
+    assert errors.shape == y.shape
+    assert np.array_equal(np.isnan(errors), np.isnan(y))
+    # simple smoothing: the next forecast is the last fitted value plus alpha x its error
+    alpha = model.smoothing_["alpha"]
+    want = y[:, -1] - (1 - alpha) * errors[:, -1]
+    np.testing.assert_allclose(model.predict_dense(1)[:, 0], want, rtol=1e-9)
+
+
+def test_calibrated_errors_scale_each_level_by_one_factor():
+    from skillcast.reconcile.forecaster import calibrated_errors
+
+    panel = tiny_panel()
+    s = build_structure(panel, cross=[("sector", "occupation_major")])
+    rng = np.random.default_rng(0)
+    insample = rng.normal(size=(s.n_total, 30))
+    level = s.nodes["aggregation"].to_numpy()
+    factor = {name: 1.0 + i for i, name in enumerate(pd.unique(level))}
+    backtested = insample[:, -4:] * np.array([factor[n] for n in level])[:, None]
+    out = calibrated_errors(insample, backtested, s)
+    for name in factor:
+        rows = level == name
+        ratio = np.sqrt(np.mean(out[rows] ** 2, axis=1) / np.mean(insample[rows] ** 2, axis=1))
+        # one factor per level: the geometric mean of the rows' own ratios
+        own = np.sqrt(np.mean(backtested[rows] ** 2, axis=1) / np.mean(insample[rows] ** 2, axis=1))
+        np.testing.assert_allclose(ratio, np.exp(np.log(own).mean()))

@@ -245,6 +245,10 @@ class _SmoothingForecaster(Forecaster):
         self.level_ = np.full(n_series, np.nan)
         self.trend_ = np.zeros(n_series)
         self.season_ = np.zeros((m, n_series))
+        # initial states of the chosen forms: what insample_errors() replays from
+        self.initial_level_ = np.full(n_series, np.nan)
+        self.initial_trend_ = np.zeros(n_series)
+        self.initial_season_ = np.zeros((m, n_series))
         for f, form in enumerate(forms):
             cols = np.flatnonzero((choice == f) & (first >= 0))
             if not cols.size:
@@ -252,6 +256,8 @@ class _SmoothingForecaster(Forecaster):
             params = params_from_scaled(form, u_all[f][:, None, cols])
             sub_v, sub_m = values[:, cols], mask[:, cols]
             init = (init_all[f][0][cols], init_all[f][1][cols], init_all[f][2][:, cols])
+            self.initial_level_[cols], self.initial_trend_[cols] = init[0], init[1]
+            self.initial_season_[:, cols] = init[2]
             states = simulate(sub_v, sub_m, form, m, params, init, end=self.end_[cols]).states
             if states is None:
                 raise RuntimeError("simulate(end=...) returned no final states")
@@ -282,6 +288,42 @@ class _SmoothingForecaster(Forecaster):
         frame[self.criterion] = crit[choice, np.arange(len(choice))]
         frame["n_obs"] = n_obs.astype(int)
         return frame
+
+    def insample_errors(self) -> np.ndarray:
+        """One-step in-sample errors ``y - fitted`` of the fitted model, (series x periods)
+        in the fitted panel's order and periods, NaN where a series has no observation.
+
+        The recursion is replayed from the estimated initial states with the estimated
+        smoothing parameters (additive errors for every form: a multiplicative-error
+        form's relative error ``e`` is turned into ``y - mu``). These are the residuals
+        MinT's error covariance is usually estimated from (one per period of history).
+        """
+        self._check_fitted()
+        y = self.panel_.dense()
+        values, mask, first = align_left(y)
+        n_periods, n_series = values.shape
+        m = self.season_length_
+        out = np.full((n_series, n_periods), np.nan)
+        for f, form in enumerate(self.candidate_forms_):  # a handful of forms
+            cols = np.flatnonzero((self.choice_ == f) & (first >= 0))
+            if not cols.size:
+                continue
+            params = {k: v[None, cols] for k, v in self.smoothing_.items()}
+            init = (self.initial_level_[cols], self.initial_trend_[cols],
+                    self.initial_season_[:, cols])  # fmt: skip
+            sub_v, sub_m = values[:, cols], mask[:, cols]
+            sim = simulate(sub_v, sub_m, form, m, params, init, keep_errors=True)
+            assert sim.errors is not None
+            e = sim.errors[:, 0, :]
+            if form.error == "M":  # relative (y - mu) / mu -> y - mu
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    e = sub_v * e / (1.0 + e)
+            e = np.where(sub_m > 0, e, np.nan)
+            # left-aligned rows back to panel periods
+            rows = np.arange(n_periods)[None, :] - first[cols][:, None]
+            shifted = e[np.clip(rows, 0, None), np.arange(len(cols))[:, None]]
+            out[cols] = np.where(rows >= 0, shifted, np.nan)
+        return out
 
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
         n_series = len(self.choice_)

@@ -6,9 +6,12 @@ bottom series); :meth:`NodeWindows.reconcile` then reconciles each window with a
 exactly as the fitted forecaster would have at that origin:
 
 * the summing structure is built from the bottom series present at the origin;
-* the residuals are the one-step-ahead errors at the ``residual_windows`` latest origins
-  before it (so no error of a period after the origin is used): extra one-step windows
-  before the first scored origin ("warm-up") and the scored windows' own first steps;
+* the residuals are those ``fit`` would have used on the data up to the origin
+  (``residual_source``): the in-sample one-step errors of AutoETS fitted on the nodes up
+  to the origin, and/or the one-step-ahead errors at the ``residual_windows`` latest
+  origins before it (so no error of a period after the origin is used): extra one-step
+  windows before the first scored origin ("warm-up") and the scored windows' own first
+  steps;
 * the held bottom series are those intermittent or lumpy in the data up to the origin.
 
 With ``step == 1`` these are the residual origins ``ReconciledForecaster.fit`` uses on the
@@ -34,14 +37,16 @@ from skillcast.reconcile.forecaster import (
     NEEDS_RESIDUALS,
     LevelCalibrated,
     ReconciledForecaster,
+    calibrated_errors,
     held_series,
+    insample_errors,
     occupation_table,
     point_only,
     reconcile_nodes,
     usable_aggregations,
 )
 from skillcast.reconcile.frames import aggregate_panel, residual_matrix
-from skillcast.reconcile.structure import build_structure
+from skillcast.reconcile.structure import SummingStructure, build_structure
 
 __all__ = [
     "LEVEL_METRICS",
@@ -94,6 +99,7 @@ class NodeWindows:
     aggregations: list[list[str]]
     residual_windows: int
     levels: tuple[str, ...]  # aggregation level names in structure order
+    residual_source: str = "backtest"
 
     def reconcile(
         self, method: str, nonnegative: bool = True, hold_intermittent: bool = True
@@ -112,7 +118,7 @@ class NodeWindows:
             )  # fmt: skip
             residuals = None
             if method in NEEDS_RESIDUALS:
-                residuals = residual_matrix(self._errors_before(origin), structure, step=1)
+                residuals = self._residuals(known, structure, origin)
             held = held_series(known) if hold_intermittent else None
             values = [c for c in frame.columns if c not in (*_CARRIED, *node_keys)]
             base = Forecast(
@@ -149,6 +155,18 @@ class NodeWindows:
             refit=self.base.refit,
         )
         return LevelBacktest(base_frame, reconciled, result, method, tuple(used), self.levels)
+
+    def _residuals(
+        self, known: Panel, structure: SummingStructure, origin: pd.Period
+    ) -> np.ndarray | None:
+        """What ``fit`` on the data up to ``origin`` would estimate the covariance from."""
+        if self.residual_source == "insample":
+            return insample_errors(aggregate_panel(known, structure), structure)
+        backtested = residual_matrix(self._errors_before(origin), structure, step=1)
+        if self.residual_source == "backtest":
+            return backtested
+        insample = insample_errors(aggregate_panel(known, structure), structure)
+        return None if insample is None else calibrated_errors(insample, backtested, structure)
 
     def _errors_before(self, origin: pd.Period) -> pd.DataFrame:
         """One-step errors at the ``residual_windows`` latest origins before ``origin``."""
@@ -187,6 +205,8 @@ def node_windows(
     first_steps = base.frame.loc[base.frame["step"] == 1, [*columns, "step"]]
     parts = [first_steps]
     wanted = model.method in NEEDS_RESIDUALS if residuals is None else residuals
+    source = model.residual_source
+    wanted = wanted and source != "insample"  # in-sample errors need no warm-up windows
     r = int(model.residual_windows)
     if wanted and r > 0:
         early = nodes.until(base.origins[0])
@@ -195,7 +215,7 @@ def node_windows(
             warm = backtest(point_only(model.forecaster), early, 1, n_warm)
             parts.insert(0, warm.frame.loc[:, [*columns, "step"]])
     errors = pd.concat(parts, ignore_index=True)
-    return NodeWindows(panel, nodes, base, errors, aggregations, r, structure.aggregations)
+    return NodeWindows(panel, nodes, base, errors, aggregations, r, structure.aggregations, source)
 
 
 def level_backtest(

@@ -6,11 +6,25 @@ wraps any skillcast forecaster (the ``model`` config group) and
 1. builds the summing structure of the panel's series (the ``reconcile.aggregations``:
    by default city total, sector, occupation major group, training level; the bottom
    series always) and the history of every node (:func:`~skillcast.reconcile.aggregate_panel`);
-2. for ``mint_shrink`` and ``wls_var``, backtests a point-forecast copy of the wrapped
-   forecaster one period ahead from the ``residual_windows`` origins before the end of the
-   data: the one-step errors of every node are the residuals the error covariance is
-   estimated from (signed errors of forecasts made without the period forecast, so they
-   are honest out-of-sample errors);
+2. for ``mint_shrink`` and ``wls_var``, estimates the error covariance from residuals of
+   every node (``residual_source``):
+
+   * ``"insample"``: the one-step in-sample errors of a point-forecast
+     :class:`~skillcast.models.AutoETS` fitted on the nodes, one per period of history,
+     as hierarchicalforecast and R's fable use (one AutoETS fit);
+   * ``"backtest"``: the one-step errors of a point-forecast copy of the wrapped
+     forecaster refitted at the ``residual_windows`` origins before the end of the data
+     (signed errors of forecasts made without the period forecast);
+   * ``"calibrated"`` (default): the in-sample AutoETS errors, each aggregation level's
+     rows scaled by one factor so their mean square matches the wrapped forecaster's
+     backtest errors (the geometric mean over the level's nodes of the ratio). A handful
+     of backtest errors per node gives very noisy variances (the shrinkage then goes
+     almost all the way to the diagonal, so ``W`` is a diagonal of 4-8 squared errors per
+     node, which made the bottom series worse on the real panels); the in-sample errors
+     alone describe AutoETS, not the wrapped forecaster, whose accuracy can differ by
+     level (a pooled model helps the bottom series more than the totals). The calibrated
+     errors take the covariance's shape from the long in-sample history and each level's
+     scale from the wrapped forecaster;
 3. fits the wrapped forecaster on every node, its conformal intervals calibrated within
    each aggregation level (:class:`LevelCalibrated`: the city total's errors are not
    pooled with those of small cells);
@@ -50,6 +64,7 @@ from skillcast.backtest import backtest
 from skillcast.errors import SkillcastConfigError
 from skillcast.forecast import Forecast, interval_columns
 from skillcast.models.base import Forecaster, check_panel
+from skillcast.models.ets import AutoETS
 from skillcast.models.intermittent import classify_demand
 from skillcast.panel import Panel
 from skillcast.reconcile.frames import aggregate_panel, reconcile_forecast, residual_matrix
@@ -83,6 +98,7 @@ DEFAULT_AGGREGATIONS: tuple[tuple[str, ...], ...] = (
 )
 METHODS = ("mint_shrink", "wls_var", "wls_struct", "ols", "bottom_up")
 NEEDS_RESIDUALS = ("mint_shrink", "wls_var")
+RESIDUAL_SOURCES = ("calibrated", "insample", "backtest")
 FALLBACK = "wls_struct"  # needs no residuals
 HELD_CLASSES = ("intermittent", "lumpy")
 OCCUPATION = "occupation"
@@ -257,7 +273,12 @@ class ReconciledForecaster(Forecaster):
         nonnegative: keep every reconciled value >= 0.
         hold_intermittent: hold intermittent and lumpy bottom series at their base forecasts.
         residual_windows: one-step-ahead backtest origins whose errors estimate the error
-            covariance (``mint_shrink``, ``wls_var``).
+            covariance (``mint_shrink``, ``wls_var``) with ``residual_source`` ``"backtest"``
+            or ``"calibrated"``.
+        residual_source: ``"calibrated"`` (default), ``"insample"`` or ``"backtest"``:
+            which errors estimate the covariance (see the module doc). ``"insample"``
+            needs no backtest; the others refit the wrapped forecaster at
+            ``residual_windows`` origins.
 
     Attributes:
         panel_: the bottom panel fitted on. base_: the base forecaster fitted on every node.
@@ -275,6 +296,7 @@ class ReconciledForecaster(Forecaster):
         nonnegative: bool = True,
         hold_intermittent: bool = True,
         residual_windows: int = 8,
+        residual_source: str = "calibrated",
     ) -> None:
         self.forecaster = forecaster
         self.method = method
@@ -282,6 +304,7 @@ class ReconciledForecaster(Forecaster):
         self.nonnegative = nonnegative
         self.hold_intermittent = hold_intermittent
         self.residual_windows = residual_windows
+        self.residual_source = residual_source
 
     @property
     def levels(self) -> tuple[int, ...]:  # type: ignore[override]
@@ -301,9 +324,10 @@ class ReconciledForecaster(Forecaster):
         nodes = aggregate_panel(panel, self._structure)
         self.residuals_ = None
         if self.method in NEEDS_RESIDUALS:
-            self.residuals_ = one_step_errors(
-                self.forecaster, nodes, self._structure, int(self.residual_windows)
-            )
+            self.residuals_ = node_errors(
+                self.forecaster, nodes, self._structure, int(self.residual_windows),
+                self.residual_source,
+            )  # fmt: skip
         self.held_ = held_series(panel) if self.hold_intermittent else np.zeros(0, dtype=bool)
         self.base_ = LevelCalibrated(self.forecaster).fit(nodes)
         return self
@@ -317,6 +341,10 @@ class ReconciledForecaster(Forecaster):
         if self.method not in METHODS:
             raise SkillcastConfigError(
                 f"reconcile.method={self.method!r}; choose one of {METHODS} (or none)."
+            )
+        if self.residual_source not in RESIDUAL_SOURCES:
+            raise SkillcastConfigError(
+                f"residual_source={self.residual_source!r}; choose one of {RESIDUAL_SOURCES}."
             )
         if int(self.residual_windows) < 0:
             raise SkillcastConfigError(
@@ -391,6 +419,54 @@ class ReconciledForecaster(Forecaster):
 
     def _predict_dense(self, horizon: int, exog: Any) -> np.ndarray:  # pragma: no cover
         raise TypeError(f"{type(self).__name__} predicts whole panels: call predict(horizon)")
+
+
+def node_errors(
+    forecaster: Forecaster,
+    nodes: Panel,
+    structure: SummingStructure,
+    windows: int,
+    source: str,
+) -> np.ndarray | None:
+    """The residuals of every node ``fit`` estimates the error covariance from (``source``:
+    see the module doc); None when there are too few."""
+    if source == "insample":
+        return insample_errors(nodes, structure)
+    backtested = one_step_errors(forecaster, nodes, structure, windows)
+    if source == "backtest" or backtested is None:
+        return backtested
+    insample = insample_errors(nodes, structure)
+    return None if insample is None else calibrated_errors(insample, backtested, structure)
+
+
+def calibrated_errors(
+    insample: np.ndarray, backtested: np.ndarray, structure: SummingStructure
+) -> np.ndarray:
+    """``insample`` with each aggregation level's rows scaled by one factor: the square
+    root of the geometric mean, over the level's nodes with both kinds of errors, of
+    (mean squared ``backtested`` error) / (mean squared ``insample`` error)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.nanmean(backtested**2, axis=1) / np.nanmean(insample**2, axis=1)
+    levels = structure.nodes["aggregation"].to_numpy()
+    scale = np.ones(structure.n_total)
+    for name in pd.unique(levels):  # a handful of levels
+        rows = levels == name
+        usable = ratio[rows][np.isfinite(ratio[rows]) & (ratio[rows] > 0)]
+        if usable.size:
+            scale[rows] = np.sqrt(np.exp(np.log(usable).mean()))
+    return insample * scale[:, None]
+
+
+def insample_errors(nodes: Panel, structure: SummingStructure) -> np.ndarray | None:
+    """(n_total, T) one-step in-sample errors of a point-forecast AutoETS fitted on every
+    node (``actual - fitted``), nodes in structure order; None when the panel is too short
+    for two errors."""
+    if nodes.n_periods < 2:
+        return None
+    model = AutoETS(levels=()).fit(nodes)
+    out = np.full((structure.n_total, nodes.n_periods), np.nan)
+    out[structure.locate(nodes.series)] = model.insample_errors()
+    return out
 
 
 def one_step_errors(
