@@ -397,10 +397,12 @@ def main() -> None:
         "origins and steps), WAPE, 80/95% interval coverage, direction hit rate at the last "
         "step (sign of forecast minus the value at the origin against the actual's), wall "
         f"seconds of fit + predict summed over origins. `n_jobs={N_JOBS}` where the API has "
-        "it (AutoForecaster's pooled model; statsforecast). Reconciled rows forecast every "
+        "it (AutoForecaster: its members side by side in threads, and its pooled model; "
+        "statsforecast: processes). Reconciled rows forecast every "
         "node of the same hierarchy (sums of the bottom series) and reconcile with MinT "
-        f"shrinkage (skillcast: one-step residuals of {RESIDUAL_WINDOWS} rolling origins, "
-        "hierarchicalforecast: "
+        "shrinkage (skillcast: in-sample one-step errors of AutoETS on every node, each "
+        f"level scaled to the model's one-step errors at {RESIDUAL_WINDOWS} rolling origins, "
+        "the default `residual_source='calibrated'`; hierarchicalforecast: "
         "in-sample residuals), intervals re-centred (skillcast) or normal (hierarchicalforecast).",
     ]
     for name, (data, table) in tables.items():
