@@ -25,6 +25,7 @@ from sklearn.base import clone
 
 from skillcast.distributed.client import current_client
 from skillcast.distributed.partitions import (
+    PartitionedForecaster,
     PartitionedPanel,
     partition_labels,
     partition_series,
@@ -77,7 +78,7 @@ def _unzip(
     return [member for member, _ in pairs], [stats for _, stats in pairs]
 
 
-class DistributedForecaster(Forecaster):
+class DistributedForecaster(PartitionedForecaster):
     """Fit a local forecaster per partition of whole series on a Dask cluster.
 
     Args:
@@ -99,21 +100,6 @@ class DistributedForecaster(Forecaster):
             time) and ``worker`` (the worker's address; ``local`` in this process); see
             :mod:`skillcast.distributed.projection`.
     """
-
-    def __init__(
-        self,
-        forecaster: Forecaster,
-        partition_by: str | None = None,
-        partition_size: int | None = None,
-    ) -> None:
-        self.forecaster = forecaster
-        self.partition_by = partition_by
-        self.partition_size = partition_size
-
-    @property
-    def levels(self) -> tuple[int, ...]:  # type: ignore[override]
-        """The interval levels of the wrapped forecaster."""
-        return tuple(getattr(self.forecaster, "levels", ()) or ())
 
     def fit(self, panel: Panel | PartitionedPanel, client: Client | None = None) -> Self:
         """Fit a clone of ``forecaster`` per partition on the cluster of ``client``

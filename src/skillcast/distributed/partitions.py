@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.errors import SkillcastConfigError, SkillcastDataError
+from skillcast.models.base import Forecaster
 from skillcast.panel import Panel, load_panel
 from skillcast.reading import ReadOptions
 from skillcast.spec import PanelSpec
@@ -246,3 +247,24 @@ def read_partitioned(
         raise error.result()
     labels = [",".join(f"{k}={v}" for k, v in p.keys.items()) or Path(p.path).name for p in parts]
     return PartitionedPanel(spec, futures, labels, [p.n_rows for p in parts])
+
+
+class PartitionedForecaster(Forecaster):
+    """What the distributed wrappers share: the wrapped forecaster, how the series are
+    partitioned (a key, or runs of ``partition_size`` series), and the wrapped
+    forecaster's interval levels as their own (a wrapper has no interval settings)."""
+
+    def __init__(
+        self,
+        forecaster: Forecaster,
+        partition_by: str | None = None,
+        partition_size: int | None = None,
+    ) -> None:
+        self.forecaster = forecaster
+        self.partition_by = partition_by
+        self.partition_size = partition_size
+
+    @property
+    def levels(self) -> tuple[int, ...]:  # type: ignore[override]
+        """The interval levels of the wrapped forecaster."""
+        return tuple(getattr(self.forecaster, "levels", ()) or ())

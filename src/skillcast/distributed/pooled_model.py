@@ -56,7 +56,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from skillcast.distributed.partitions import partition_labels, partition_series, subpanel
+from skillcast.distributed.partitions import (
+    PartitionedForecaster,
+    partition_labels,
+    partition_series,
+    subpanel,
+)
 from skillcast.distributed.projection import partition_times, run_timed
 from skillcast.errors import SkillcastConfigError
 from skillcast.features import (
@@ -71,7 +76,7 @@ from skillcast.features import (
     StaticFeatures,
 )
 from skillcast.forecast import Forecast
-from skillcast.models.base import Forecaster, check_panel
+from skillcast.models.base import check_panel
 from skillcast.models.global_model import ALL_STEPS, GlobalModel, Table
 from skillcast.models.target_scale import recent_level
 from skillcast.models.validation import RollingForecasts, validation_origins
@@ -463,7 +468,7 @@ def _fit_on_cluster(
     return times, trainer.seconds
 
 
-class DistributedGlobalModel(Forecaster):
+class DistributedGlobalModel(PartitionedForecaster):
     """The pooled model (:class:`~skillcast.models.GlobalModel`) trained on a Dask cluster.
 
     Training rows are built on the workers per partition of whole series and the
@@ -492,21 +497,6 @@ class DistributedGlobalModel(Forecaster):
     """
 
     updatable: ClassVar[bool] = True
-
-    def __init__(
-        self,
-        forecaster: GlobalModel,
-        partition_by: str | None = None,
-        partition_size: int | None = None,
-    ) -> None:
-        self.forecaster = forecaster
-        self.partition_by = partition_by
-        self.partition_size = partition_size
-
-    @property
-    def levels(self) -> tuple[int, ...]:  # type: ignore[override]
-        """The interval levels of the wrapped GlobalModel."""
-        return tuple(getattr(self.forecaster, "levels", ()) or ())
 
     def fit(self, panel: Panel, client: Client | None = None) -> Self:
         """Fit a clone of ``forecaster`` on ``panel``, on the cluster of ``client``

@@ -33,6 +33,7 @@ earlier origins they did not exist).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import cast
@@ -121,7 +122,8 @@ class AutoForecaster(Forecaster):
         intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
             ``None``: its defaults.
         n_jobs: the members are fitted (and forecast from the validation origins) side by
-            side in up to this many threads; also passed to the default pooled model.
+            side in up to this many threads (-1: one per core); also passed to the default
+            pooled model.
         random_state: passed to the default pooled model.
 
     Attributes:
@@ -244,11 +246,10 @@ class AutoForecaster(Forecaster):
         # pooled model first (LightGBM's training and numpy's loops release the GIL: on
         # the US CES panel 2 threads took 0.6x the time of one)
         order = [GLOBAL, *[j for j in range(n_members) if j != GLOBAL]]
-        if int(self.n_jobs) > 1:
-            with ThreadPoolExecutor(max_workers=int(self.n_jobs)) as pool:
-                done = dict(zip(order, pool.map(member, order), strict=True))
-        else:
-            done = {j: member(j) for j in order}
+        jobs = int(self.n_jobs)
+        threads = min(len(order), (os.cpu_count() or 1) if jobs < 0 else max(jobs, 1))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            done = dict(zip(order, pool.map(member, order), strict=True))
         self.members_ = [done[j][0] for j in range(n_members)]
         for j in checked:
             stack[j] = done[j][1]
