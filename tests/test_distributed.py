@@ -289,9 +289,10 @@ def test_compute_group_composes_for_both_apps():
         assert dask.compute.n_workers == 2 and dask.compute.threads_per_worker == 1
 
 
-# the pooled LightGBM model runs on Dask (tests/test_distributed_pooled.py); what holds
-# several models, and a pooled model LightGBM cannot train (ridge), does not yet
-@pytest.mark.parametrize("model", ["auto", "ridge", "ensemble"])
+# the pooled LightGBM model and the AutoForecaster run on Dask (tests/test_distributed_pooled.py,
+# tests/test_distributed_auto.py); the ensemble, and a pooled model LightGBM cannot train
+# (ridge), do not
+@pytest.mark.parametrize("model", ["ridge", "ensemble"])
 def test_compute_dask_refuses_a_pooled_model_before_reading_data(model, tmp_path):
     cfg = compose_cfg(
         "train", [f"paths.root={tmp_path}", "data=sample", f"model={model}", "compute=dask"]

@@ -33,7 +33,11 @@ import skillcast.models
 import skillcast.reconcile
 from skillcast import Panel, SkillcastConfigError, load_panel
 from skillcast.datasets import load_sample, load_sample_plan
-from skillcast.distributed import DistributedForecaster, DistributedGlobalModel
+from skillcast.distributed import (
+    DistributedAutoForecaster,
+    DistributedForecaster,
+    DistributedGlobalModel,
+)
 from skillcast.features import (
     FEATURE_SCALES,
     ExpandingMean,
@@ -68,6 +72,10 @@ FORECASTER_KWARGS: dict[type, Callable[[], dict[str, Any]]] = {
     # without a Dask client it fits partition by partition in this process
     DistributedForecaster: lambda: {"forecaster": SeasonalNaive(), "partition_size": 50},
     DistributedGlobalModel: lambda: {"forecaster": GlobalModel(), "partition_size": 4},
+    DistributedAutoForecaster: lambda: {
+        "forecaster": AutoForecaster(ets=ExponentialSmoothing("AAdN")),
+        "partition_size": 50,
+    },
 }
 BUILDER_KWARGS: dict[type, Callable[[], dict[str, Any]]] = {
     FeaturePipeline: lambda: {"builders": [Lags((1, 2)), RollingWindows((2,)), ExpandingMean()]},

@@ -1,8 +1,9 @@
 """The ``compute`` group: where the apps fit models, this process or a Dask cluster.
 
 ``compute=dask`` wraps a local model (AutoETS, the baselines, Croston/TSB) in a
-:class:`~skillcast.distributed.DistributedForecaster` and the pooled LightGBM model in a
-:class:`~skillcast.distributed.DistributedGlobalModel`, and runs the fitting steps of the
+:class:`~skillcast.distributed.DistributedForecaster`, the pooled LightGBM model in a
+:class:`~skillcast.distributed.DistributedGlobalModel` and the AutoForecaster in a
+:class:`~skillcast.distributed.DistributedAutoForecaster`, and runs the fitting steps of the
 app inside a client of that cluster. Dask is imported only then.
 """
 
@@ -16,6 +17,7 @@ from omegaconf import DictConfig
 
 from skillcast.apps.console import report
 from skillcast.errors import SkillcastConfigError
+from skillcast.models.auto import AutoForecaster
 from skillcast.models.base import Forecaster
 from skillcast.models.global_model import GlobalModel
 
@@ -44,31 +46,36 @@ def _distributed() -> ModuleType:
 def distribute(model: Forecaster, compute: DictConfig, keys: list[str] | None) -> Forecaster:
     """``model`` as ``compute`` fits it: unchanged for ``local``; for ``dask`` a local
     model wrapped to fit per partition of series, the pooled LightGBM model wrapped to
-    train with ``lightgbm.dask``, and any other model refused. ``keys``: the data's key
-    columns, when known before the data is read, to check ``compute.partition_by`` early."""
+    train with ``lightgbm.dask``, the AutoForecaster wrapped to fit its members both ways,
+    and any other model refused. ``keys``: the data's key columns, when known before the
+    data is read, to check ``compute.partition_by`` early."""
     if _name(compute) == "local":
         return model
     distributed = _distributed()
     local_models = distributed.LOCAL_MODELS
-    pooled = isinstance(model, GlobalModel)
-    if not pooled and not isinstance(model, local_models):
+    if isinstance(model, AutoForecaster):
+        distributed.check_auto(model)  # its pooled member: LightGBM only
+        cls = distributed.DistributedAutoForecaster
+    elif isinstance(model, GlobalModel):
+        distributed.check_pooled(model)  # model=ridge: not a LightGBM model
+        cls = distributed.DistributedGlobalModel
+    elif isinstance(model, local_models):
+        cls = distributed.DistributedForecaster
+    else:
         names = ", ".join(cls.__name__ for cls in local_models)
         raise SkillcastConfigError(
-            f"compute=dask distributes local models ({names}) and the pooled LightGBM "
-            f"model: pass model=ets, model=seasonal_naive, model=croston or "
-            f"model=lightgbm. {type(model).__name__} (the AutoForecaster of model=auto, the "
-            "ensemble) validates or combines several models and is not distributed yet: "
-            "run it with compute=local."
+            f"compute=dask distributes local models ({names}), the pooled LightGBM model "
+            f"and the AutoForecaster: pass model=auto, model=ets, model=seasonal_naive, "
+            f"model=croston or model=lightgbm. {type(model).__name__} (the ensemble of "
+            "model=ensemble) combines models the cluster does not fit yet: run it with "
+            "compute=local."
         )
-    if pooled:
-        distributed.check_pooled(model)  # model=ridge: not a LightGBM model
     partition_by = compute.partition_by
     if partition_by is not None and keys is not None and partition_by not in keys:
         raise SkillcastConfigError(
             f"compute.partition_by={partition_by!r} is not a key of the data {keys}: "
             "partitions hold whole series (set compute.partition_by=null to cut by size)."
         )
-    cls = distributed.DistributedGlobalModel if pooled else distributed.DistributedForecaster
     wrapper: Forecaster = cls(
         model, partition_by=partition_by, partition_size=compute.partition_size
     )

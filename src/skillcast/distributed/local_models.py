@@ -16,17 +16,17 @@ another worker. A task whose workers die more often than Dask's
 
 from __future__ import annotations
 
-from typing import Any, Self
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
-from distributed import Client, KilledWorker
 from sklearn.base import clone
 
-from skillcast.distributed.client import current_client
 from skillcast.distributed.partitions import (
     PartitionedForecaster,
     PartitionedPanel,
+    cluster_client,
     partition_labels,
     partition_series,
     subpanel,
@@ -40,6 +40,9 @@ from skillcast.models.ets import AutoETS, ExponentialSmoothing
 from skillcast.models.global_model import GlobalModel
 from skillcast.models.intermittent import TSB, Croston
 from skillcast.panel import Panel
+
+if TYPE_CHECKING:  # a fitted wrapper loads and forecasts where Dask is not installed
+    from distributed import Client
 
 __all__ = ["LOCAL_MODELS", "DistributedFitError", "DistributedForecaster"]
 
@@ -60,22 +63,52 @@ class DistributedFitError(SkillcastError):
     """A distributed fit failed on the cluster (workers lost past Dask's retries)."""
 
 
-def _fit_partition(forecaster: Forecaster, panel: Panel) -> Forecaster:
-    return clone(forecaster).fit(panel)
+Fitted = tuple[Forecaster, np.ndarray | None]
+"""A partition's fitted clone, and its rolling forecasts when they were asked for."""
 
 
-def _timed_fit(forecaster: Forecaster, panel: Panel) -> tuple[Forecaster, dict[str, Any]]:
-    """The fitted clone and how long its fit ran where it ran, with the size of the rows
+def _fit_partition(forecaster: Forecaster, panel: Panel) -> Fitted:
+    return clone(forecaster).fit(panel), None
+
+
+def _fit_rolling_partition(
+    forecaster: Forecaster, panel: Panel, origins: pd.PeriodIndex, horizon: int
+) -> Fitted:
+    """A clone fitted on the partition and its rolling forecasts (series x origins x
+    horizon) from the whole panel's origin periods.
+
+    A partition's periods may start after an origin (its series did not exist yet: NaN,
+    as the whole panel gives) or end before it (its series all stopped: the clone
+    forecasts from its last period through the gap, as the whole panel's does).
+    """
+    steps = panel.freq.steps(origins, panel.periods[0])
+    last = panel.n_periods - 1
+    lag = np.maximum(steps - last, 0)
+    seen = np.flatnonzero(steps >= 0)
+    model = clone(forecaster)
+    rolling = model.fit_rolling(
+        panel, np.minimum(steps[seen], last).tolist(), horizon + int(lag.max(initial=0))
+    )
+    out = np.full((panel.n_series, len(origins), horizon), np.nan)
+    for j, k in enumerate(seen):
+        out[:, k] = rolling[:, j, lag[k] : lag[k] + horizon]
+    return model, out
+
+
+def _timed(
+    task: Callable[..., Fitted], forecaster: Forecaster, panel: Panel, *args: Any
+) -> tuple[Fitted, dict[str, Any]]:
+    """What ``task`` returns and how long it ran where it ran, with the size of the rows
     (measured here, outside the timed fit, so the work the task was sent is known)."""
-    fitted, stats = run_timed(_fit_partition, forecaster, panel)
+    fitted, stats = run_timed(task, forecaster, panel, *args)
     stats["bytes"] = int(panel.frame.memory_usage(deep=True).sum())
     return fitted, stats
 
 
 def _unzip(
-    pairs: list[tuple[Forecaster, dict[str, Any]]],
-) -> tuple[list[Forecaster], list[dict[str, Any]]]:
-    return [member for member, _ in pairs], [stats for _, stats in pairs]
+    pairs: list[tuple[Fitted, dict[str, Any]]],
+) -> tuple[list[Fitted], list[dict[str, Any]]]:
+    return [fitted for fitted, _ in pairs], [stats for _, stats in pairs]
 
 
 class DistributedForecaster(PartitionedForecaster):
@@ -110,7 +143,7 @@ class DistributedForecaster(PartitionedForecaster):
         partition is then fitted where it was validated, without moving its rows.
         """
         self._check_member()
-        client = current_client(client)
+        client = cluster_client(client)
         member = clone(self.forecaster)
         if isinstance(panel, PartitionedPanel):
             if client is None:
@@ -118,9 +151,11 @@ class DistributedForecaster(PartitionedForecaster):
                     "A PartitionedPanel lives on a Dask cluster: fit it with its client."
                 )
             futures = [
-                client.submit(_timed_fit, member, part, pure=False) for part in panel.futures
+                client.submit(_timed, _fit_partition, member, part, pure=False)
+                for part in panel.futures
             ]
-            members, stats = self._gather(client, futures)
+            fitted, stats = self._gather(client, futures)
+            members = [m for m, _ in fitted]
             whole = Panel(panel.spec, pd.concat([m.panel_.frame for m in members]))
             index = pd.MultiIndex.from_frame(whole.series)
             positions = [
@@ -129,21 +164,51 @@ class DistributedForecaster(PartitionedForecaster):
             # the rows were read where they are fitted: none travelled
             times = self._times(panel.labels, members, stats, sent=False)
             return self._set(whole, members, positions, times)
+        self._run(panel, client, _fit_partition)
+        return self
+
+    def fit_rolling(
+        self, panel: Panel, origins: Sequence[int], horizon: int, client: Client | None = None
+    ) -> np.ndarray:
+        """:meth:`fit`, and the rolling forecasts from ``origins`` (positions in
+        ``panel.periods``) computed in each partition's task with its fit (the member's
+        own ``fit_rolling``: AutoETS warm-starts its refits); gathered in ``panel``'s
+        series order, equal to the whole panel's (series x origins x horizon)."""
+        self._check_member()
+        origin_periods = panel.periods[np.asarray(origins, dtype=np.int64)]
+        rolling = self._run(
+            panel, cluster_client(client), _fit_rolling_partition, origin_periods, int(horizon)
+        )
+        out = np.full((panel.n_series, len(origin_periods), int(horizon)), np.nan)
+        for pos, part in zip(self.positions_, rolling, strict=True):
+            out[pos] = part
+        return out
+
+    def _run(
+        self, panel: Panel, client: Client | None, task: Callable[..., Fitted], *args: Any
+    ) -> list[np.ndarray | None]:
+        """Run ``task`` (clone, fit, maybe forecast) on each partition of ``panel``, on the
+        cluster or here; keep the fitted members, return what else each task gave."""
         panel = check_panel(panel, type(self).__name__)
         if panel.n_series == 0 or panel.n_periods == 0:
             raise SkillcastConfigError("Cannot fit on an empty panel.")
+        member = clone(self.forecaster)
         positions = partition_series(panel, self.partition_by, self.partition_size)
         parts = [subpanel(panel, pos) for pos in positions]
         if client is None:
-            members, stats = _unzip([_timed_fit(member, part) for part in parts])
+            fitted, stats = _unzip([_timed(task, member, part, *args) for part in parts])
         else:
             # panels go inside the tasks, not scattered: a task lost with its worker can
             # then run again elsewhere (scattered data would be lost with the worker)
-            futures = [client.submit(_timed_fit, member, part, pure=False) for part in parts]
-            members, stats = self._gather(client, futures)
+            futures = [
+                client.submit(_timed, task, member, part, *args, pure=False) for part in parts
+            ]
+            fitted, stats = self._gather(client, futures)
+        members = [m for m, _ in fitted]
         labels = partition_labels(panel, positions, self.partition_by)
         times = self._times(labels, members, stats, sent=client is not None)
-        return self._set(panel, members, positions, times)
+        self._set(panel, members, positions, times)
+        return [extra for _, extra in fitted]
 
     def _check_member(self) -> None:
         if not isinstance(self.forecaster, LOCAL_MODELS):
@@ -160,9 +225,9 @@ class DistributedForecaster(PartitionedForecaster):
             )
 
     @staticmethod
-    def _gather(
-        client: Client, futures: list[Any]
-    ) -> tuple[list[Forecaster], list[dict[str, Any]]]:
+    def _gather(client: Client, futures: list[Any]) -> tuple[list[Fitted], list[dict[str, Any]]]:
+        from distributed import KilledWorker
+
         try:
             return _unzip(client.gather(futures))
         except KilledWorker as exc:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # cutting a panel needs no Dask: a saved pooled model loads w
 __all__ = [
     "DEFAULT_PARTITION_SIZE",
     "PartitionedPanel",
+    "cluster_client",
     "partition_labels",
     "partition_series",
     "read_partitioned",
@@ -268,3 +269,15 @@ class PartitionedForecaster(Forecaster):
     def levels(self) -> tuple[int, ...]:  # type: ignore[override]
         """The interval levels of the wrapped forecaster."""
         return tuple(getattr(self.forecaster, "levels", ()) or ())
+
+
+def cluster_client(client: Client | None) -> Client | None:
+    """:func:`~skillcast.distributed.client.current_client`, or ``None`` where Dask is not
+    installed (a registry refitting a loaded model works in one process)."""
+    try:
+        from skillcast.distributed.client import current_client
+    except ImportError:
+        if client is not None:
+            raise
+        return None
+    return current_client(client)

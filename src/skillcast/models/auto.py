@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import cast
+from typing import ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -175,19 +175,25 @@ class AutoForecaster(Forecaster):
         self.cold_start = cold_start
         self.analogue = analogue
 
+    #: Members fitted side by side at most (``None``: as ``n_jobs`` says).
+    member_threads: ClassVar[int | None] = None
+
     def _candidates(self) -> list[Forecaster]:
+        """Unfitted members in the order of :data:`MEMBERS`, all but the analogues for
+        point forecasts (the combination's own residuals give the intervals)."""
         pooled = self.global_model
         if pooled is None:
             pooled = GlobalModel(
                 strategy="recursive", n_jobs=self.n_jobs, random_state=self.random_state
             )
-        return [
+        point = [
             clone(self.ets) if self.ets is not None else AutoETS(),
             clone(pooled),
             Croston(variant="sba"),
             TSB(),
-            clone(self.analogue) if self.analogue is not None else AnalogueForecaster(),
         ]
+        analogue = clone(self.analogue) if self.analogue is not None else AnalogueForecaster()
+        return [*(m.set_params(levels=()) for m in point), analogue]
 
     def _validate(self, panel: Panel) -> int:
         if self.intermittent not in INTERMITTENT_CHOICES:
@@ -232,15 +238,13 @@ class AutoForecaster(Forecaster):
 
         def member(j: int) -> tuple[Forecaster, np.ndarray | None]:
             m = candidates[j]
-            if j == ANALOGUE:
-                fitted = self._fit_analogue(m, panel, analogues_used)
-            elif j in checked and hasattr(m, "fit_rolling"):
+            if j != ANALOGUE:
                 # fit and rolling forecasts in one pass (AutoETS: warm-started refits)
-                return m, m.set_params(levels=()).fit_rolling(panel, origins, horizon)
-            else:
-                fitted = m.set_params(levels=()).fit(panel)
-            rolling = fitted.rolling_forecast(panel, origins, horizon) if j in checked else None
-            return fitted, rolling
+                return m, m.fit_rolling(panel, origins, horizon)
+            fitted = self._fit_analogue(m, panel, analogues_used)
+            if not analogues_used:
+                return fitted, None
+            return fitted, fitted.rolling_forecast(panel, origins, horizon)
 
         # members are independent: with n_jobs > 1 they fit side by side in threads, the
         # pooled model first (LightGBM's training and numpy's loops release the GIL: on
@@ -248,8 +252,13 @@ class AutoForecaster(Forecaster):
         order = [GLOBAL, *[j for j in range(n_members) if j != GLOBAL]]
         jobs = int(self.n_jobs)
         threads = min(len(order), (os.cpu_count() or 1) if jobs < 0 else max(jobs, 1))
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            done = dict(zip(order, pool.map(member, order), strict=True))
+        if self.member_threads is not None:
+            threads = min(threads, self.member_threads)
+        if threads == 1:  # in this thread: its context (a current Dask client) holds
+            done = {j: member(j) for j in order}
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                done = dict(zip(order, pool.map(member, order), strict=True))
         self.members_ = [done[j][0] for j in range(n_members)]
         for j in checked:
             stack[j] = done[j][1]

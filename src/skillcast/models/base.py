@@ -105,6 +105,13 @@ class Forecaster(BaseEstimator, ABC):
         absent at an origin. ``panel`` is the panel this model was fitted on."""
         return refit_forecasts(self, panel, origins, horizon)
 
+    def fit_rolling(self, panel: Panel, origins: Sequence[int], horizon: int) -> np.ndarray:
+        """Fit on ``panel`` and return :meth:`rolling_forecast` from ``origins``: what a
+        caller validating this model needs, in one call, so that a model may share work
+        between the two (AutoETS warm-starts its refits; the distributed wrappers run
+        both where the partitions lie). This default fits, then forecasts."""
+        return self.fit(panel).rolling_forecast(panel, origins, horizon)
+
     def update(self, panel: Panel) -> Self:
         """Condition on ``panel`` (the same series, more periods) without re-estimating;
         offered where ``updatable`` is True."""
