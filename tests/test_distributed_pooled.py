@@ -17,8 +17,12 @@ workers. The training rows themselves are exactly those of one process.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 
 import lightgbm
@@ -308,3 +312,53 @@ def test_quantile_models_are_trained_on_the_workers_too(client, train):
     frame = fitted.predict(2, exog=load_sample_plan()).frame
     assert (frame["lower_80"] <= frame["mean"]).all() and (frame["mean"] <= frame["upper_80"]).all()
     assert (frame["upper_80"] > frame["lower_80"]).mean() > 0.9
+
+
+# ------------------------------------------------------------------ a worker lost
+def _training_workers(client: Client) -> list[str]:
+    """Workers running one of lightgbm.dask's collective training tasks now."""
+
+    def running(dask_scheduler) -> list[str]:
+        return [
+            ts.processing_on.address
+            for ts in dask_scheduler.tasks.values()
+            if ts.state == "processing" and "_train_part" in str(ts.key) and ts.processing_on
+        ]
+
+    return client.run_on_scheduler(running)
+
+
+# last, as it kills a worker of the module's cluster (its nanny starts another)
+def test_a_worker_killed_during_lightgbms_training_is_recovered(client, train, local):
+    # more trees than the default: the training is under way when the worker dies; a
+    # worker lost while the workers connect leaves the others waiting for it for
+    # LightGBM's socket time_out (minutes, 120 by default): 1 here
+    slow = lightgbm.LGBMRegressor(
+        n_estimators=600, learning_rate=0.02, verbose=-1, n_jobs=1, time_out=1
+    )
+    model = DistributedGlobalModel(GlobalModel(estimator=slow, levels=()), partition_by="sector")
+    result: dict[str, object] = {}
+
+    def fit() -> None:
+        try:
+            result["model"] = model.fit(train, client=client)
+        except Exception as exc:  # reported below, with what the fit raised
+            result["error"] = exc
+
+    thread = threading.Thread(target=fit)
+    thread.start()
+    victim = None
+    for _ in range(3000):  # until the workers train together
+        running = _training_workers(client)
+        if running:
+            victim = running[0]
+            break
+        time.sleep(0.02)
+    assert victim is not None, "no LightGBM training reached a worker"
+    os.kill(client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
+    thread.join(timeout=600)
+    assert not thread.is_alive()
+    assert "model" in result, f"the fit failed instead of recovering: {result.get('error')!r}"
+    assert model.train_retries_ >= 1  # the training lost its worker and started again
+    forecast, _ = held_out(model, train, load_sample())
+    assert np.isfinite(forecast).all()

@@ -31,7 +31,9 @@ Once fitted, the model is a GlobalModel in this process: ``predict`` (and, for t
 direct strategy, the steps beyond ``max_horizon`` it trains per call), ``update`` and
 ``rolling_forecast`` run here, with no cluster. A worker lost while the rows are built
 costs only its partitions' tasks, which Dask runs again elsewhere; a worker lost during
-LightGBM's training (its workers train together, over sockets) fails the fit.
+LightGBM's training (its workers train together, over sockets) fails that training,
+which starts again on the workers left (``TRAIN_ATTEMPTS`` in all, then a
+:class:`~skillcast.distributed.DistributedFitError`).
 
 Distributed training bins features and grows trees from histograms summed over the
 workers, each bagging its own rows, so its boosters differ from one process's. On the
@@ -47,7 +49,7 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -58,6 +60,7 @@ from sklearn.base import clone
 
 from skillcast.distributed.partitions import (
     PartitionedForecaster,
+    cluster_client,
     partition_labels,
     partition_series,
     subpanel,
@@ -93,6 +96,9 @@ __all__ = [
     "cluster_tables",
     "partition_tables",
 ]
+
+TRAIN_ATTEMPTS = 3
+"""Times one ``lightgbm.dask`` training is started when workers are lost during it."""
 
 PER_SERIES_BUILDERS: tuple[type, ...] = (
     Lags,
@@ -275,15 +281,41 @@ class _DaskTrainer:
         self.model = model
         self.tables = tables
         self.seconds = 0.0  # wall time of the lightgbm.dask trainings so far
+        self.retries = 0  # trainings started again after a worker was lost
 
     def train(self, key: int, quantile: float | None, cutoff: int | None = None) -> Any:
         """A local LightGBM regressor trained with ``lightgbm.dask`` on the rows of table
-        ``key`` (those whose target lies at or before ``cutoff``); ``None`` without rows."""
+        ``key`` (those whose target lies at or before ``cutoff``); ``None`` without rows.
+
+        The workers train together, so one lost mid-training fails that training; it is
+        trained again from the start on the workers left (the lost worker's rows are
+        built again from their tasks), up to :data:`TRAIN_ATTEMPTS` times in all.
+        """
+        from skillcast.distributed.local_models import DistributedFitError
+
         start = time.perf_counter()
         try:
-            return self._train(key, quantile, cutoff)
+            for attempt in range(1, TRAIN_ATTEMPTS + 1):
+                workers = self._workers()
+                try:
+                    return self._train(key, quantile, cutoff)
+                except Exception as exc:  # lightgbm's, Dask's or a socket's, as it happens
+                    lost = workers - self._workers()
+                    if not lost:
+                        raise  # not a lost worker: the error as it is
+                    if attempt == TRAIN_ATTEMPTS:
+                        raise DistributedFitError(
+                            f"LightGBM's training on the cluster lost a worker "
+                            f"{TRAIN_ATTEMPTS} times (last: {sorted(lost)}, {exc!r}). Check "
+                            "the workers' memory and logs."
+                        ) from exc
+                    self.retries += 1
+            raise AssertionError("unreachable")  # pragma: no cover
         finally:
             self.seconds += time.perf_counter() - start
+
+    def _workers(self) -> set[str]:
+        return set(self.client.scheduler_info()["workers"])
 
     def _train(self, key: int, quantile: float | None, cutoff: int | None) -> Any:
         import dask
@@ -410,7 +442,7 @@ def cluster_tables(
     (series positions in ``panel``, table key -> (features, transformed targets, target
     positions in ``panel.periods``)), gathered here. A fit keeps them on the workers;
     this is for inspecting them (the leakage tests, a notebook)."""
-    client = _client(client)
+    client = cluster_client(client)
     if client is None:
         raise SkillcastConfigError("cluster_tables needs a Dask client.")
     model = clone(check_pooled(forecaster))
@@ -427,11 +459,18 @@ def cluster_tables(
 
 
 def _fit_on_cluster(
-    model: GlobalModel, panel: Panel, client: Client, by: str | None, size: int | None
-) -> tuple[pd.DataFrame, float]:
+    model: GlobalModel,
+    panel: Panel,
+    client: Client,
+    by: str | None,
+    size: int | None,
+    rolling: tuple[list[int], int] | None = None,
+) -> tuple[pd.DataFrame, _DaskTrainer, np.ndarray | None]:
     """Fit the unfitted ``model`` on ``panel`` as ``GlobalModel.fit`` does, its training
     rows built and its regressors trained on the cluster of ``client``; return how long
-    each partition's rows took to build and the wall seconds of the trainings."""
+    each partition's rows took to build, the trainer (its seconds and retries), and the
+    rolling forecasts from ``rolling``'s (origins, horizon) when asked (their models
+    trained on the same rows, on the cluster)."""
     model._prepare(panel)
     _check_features(model)
     calibrate = bool(model.levels) and not model.quantile
@@ -441,6 +480,8 @@ def _fit_on_cluster(
         settings = model.interval_settings()
         origins, horizon = validation_origins(panel, settings.windows, settings.horizon)
         keys = sorted({*keys, *model._table_keys(horizon)})
+    if rolling is not None:
+        keys = sorted({*keys, *model._table_keys(rolling[1])})
     # lightgbm.dask reads the client of the context
     with (
         client.as_current(),
@@ -464,8 +505,9 @@ def _fit_on_cluster(
             if calibrate
             else None
         )
+        asked = trainer.rolling_forecast(panel, *rolling) if rolling is not None else None
     model.calibration_ = model._calibration(panel, validation) if model.levels else None
-    return times, trainer.seconds
+    return times, trainer, asked
 
 
 class DistributedGlobalModel(PartitionedForecaster):
@@ -494,6 +536,7 @@ class DistributedGlobalModel(PartitionedForecaster):
         train_seconds_: wall seconds of the ``lightgbm.dask`` trainings (the workers
             train together, so this step is not per partition; calibration's
             forecasts on the client are not in it); ``None`` when fitted in this process.
+        train_retries_: trainings started again because a worker was lost during them.
     """
 
     updatable: ClassVar[bool] = True
@@ -501,27 +544,45 @@ class DistributedGlobalModel(PartitionedForecaster):
     def fit(self, panel: Panel, client: Client | None = None) -> Self:
         """Fit a clone of ``forecaster`` on ``panel``, on the cluster of ``client``
         (default: the current client)."""
+        self._fit(panel, client, None)
+        return self
+
+    def fit_rolling(
+        self, panel: Panel, origins: Sequence[int], horizon: int, client: Client | None = None
+    ) -> np.ndarray:
+        """:meth:`fit`, and ``GlobalModel.rolling_forecast`` from ``origins`` with the
+        models of each origin trained on the cluster too, on the rows the fit built."""
+        rolling = (list(map(int, origins)), int(horizon))
+        out = self._fit(panel, client, rolling)
+        if out is None:  # fitted in this process
+            return self.forecaster_.rolling_forecast(panel, *rolling)
+        return out
+
+    def _fit(
+        self, panel: Panel, client: Client | None, rolling: tuple[list[int], int] | None
+    ) -> np.ndarray | None:
         panel = check_panel(panel, type(self).__name__)
         if panel.n_series == 0 or panel.n_periods == 0:
             raise SkillcastConfigError("Cannot fit on an empty panel.")
         model = clone(check_pooled(self.forecaster))
         if self.partition_by is not None:
             partition_series(panel, self.partition_by)  # refuse a key the panel lacks
-        client = _client(client)
+        client = cluster_client(client)
         times: pd.DataFrame = partition_times([], [], [], [])
-        train_seconds: float | None = None
+        trainer = out = None
         if client is None:
             model.fit(panel)
         else:
-            times, train_seconds = _fit_on_cluster(
-                model, panel, client, self.partition_by, self.partition_size
+            times, trainer, out = _fit_on_cluster(
+                model, panel, client, self.partition_by, self.partition_size, rolling
             )
         self.panel_ = panel
         self.forecaster_ = model
         self.partition_seconds_ = times
-        self.train_seconds_ = train_seconds
+        self.train_seconds_ = None if trainer is None else trainer.seconds
+        self.train_retries_ = 0 if trainer is None else trainer.retries
         self.calibration_ = None  # the GlobalModel holds its own
-        return self
+        return out
 
     def to_local(self) -> GlobalModel:
         """The fitted GlobalModel itself: no Dask needed to forecast, save or load it."""
@@ -550,13 +611,3 @@ class DistributedGlobalModel(PartitionedForecaster):
 
     def _predict_dense(self, horizon: int, exog: pd.DataFrame | None) -> np.ndarray:
         return self.forecaster_.predict_dense(horizon, exog)
-
-
-def _client(client: Client | None) -> Client | None:
-    try:
-        from skillcast.distributed.client import current_client
-    except ImportError:  # no Dask here (a registry refitting a loaded model): one process
-        if client is not None:
-            raise
-        return None
-    return current_client(client)
