@@ -1,6 +1,8 @@
 """Run skillcast on a Dask cluster: local models fitted per partition of series, the
-pooled LightGBM model trained with ``lightgbm.dask`` on rows built per partition, and
-partitioned Parquet datasets validated one partition per task.
+pooled LightGBM model trained with ``lightgbm.dask`` on rows built per partition, the
+AutoForecaster with its members fitted both ways, MinT reconciliation with the bottom
+series' blocks on the workers, and partitioned Parquet datasets validated one partition
+per task.
 
 Fitting needs the ``dask`` extra (``pip install 'skillcast[dask]'``); ``import
 skillcast`` never loads Dask. A notebook passes its client, or works inside
@@ -25,6 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from skillcast.distributed.auto import DistributedAutoForecaster, check_auto
     from skillcast.distributed.client import current_client, dask_client
     from skillcast.distributed.local_models import (
         LOCAL_MODELS,
@@ -45,14 +48,18 @@ if TYPE_CHECKING:
         projected_wall_time,
         run_overhead,
     )
+    from skillcast.distributed.reconciliation import bottom_blocks, reconcile_blocks
 
 __all__ = [
     "DEFAULT_PARTITION_SIZE",
     "LOCAL_MODELS",
+    "DistributedAutoForecaster",
     "DistributedFitError",
     "DistributedForecaster",
     "DistributedGlobalModel",
     "PartitionedPanel",
+    "bottom_blocks",
+    "check_auto",
     "check_pooled",
     "current_client",
     "dask_client",
@@ -61,6 +68,7 @@ __all__ = [
     "partition_series",
     "projected_wall_time",
     "read_partitioned",
+    "reconcile_blocks",
     "run_overhead",
     "subpanel",
 ]
@@ -70,10 +78,13 @@ __all__ = [
 _HOMES = {
     "DEFAULT_PARTITION_SIZE": "partitions",
     "LOCAL_MODELS": "local_models",
+    "DistributedAutoForecaster": "auto",
     "DistributedFitError": "local_models",
     "DistributedForecaster": "local_models",
     "DistributedGlobalModel": "pooled_model",
     "PartitionedPanel": "partitions",
+    "bottom_blocks": "reconciliation",
+    "check_auto": "auto",
     "check_pooled": "pooled_model",
     "current_client": "client",
     "dask_client": "client",
@@ -82,6 +93,7 @@ _HOMES = {
     "partition_series": "partitions",
     "projected_wall_time": "projection",
     "read_partitioned": "partitions",
+    "reconcile_blocks": "reconciliation",
     "run_overhead": "projection",
     "subpanel": "partitions",
 }

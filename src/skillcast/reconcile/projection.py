@@ -23,7 +23,7 @@ import scipy.sparse.linalg as spla
 from skillcast.errors import SkillcastDataError
 from skillcast.reconcile.covariance import ErrorCovariance
 
-__all__ = ["DENSE_LIMIT", "AggregateSystem", "Solver"]
+__all__ = ["DENSE_LIMIT", "AggregateSystem", "Solver", "factorise"]
 
 #: Aggregate-system sizes up to which the solve is a dense Cholesky factorisation.
 DENSE_LIMIT = 2500
@@ -57,29 +57,7 @@ class AggregateSystem:
         if cov.low_rank is not None:
             self.u_b = cov.low_rank[n_a:] * free[:, None]
             self.V = cov.low_rank[:n_a] - A @ self.u_b
-        try:
-            self._solve = self._factorise(M, solver)
-        except (np.linalg.LinAlgError, RuntimeError) as exc:
-            raise SkillcastDataError(
-                f"the error covariance W is singular ({exc}); give MinTShrink a ridge > 0 "
-                "or a shrinkage > 0, or use wls_struct"
-            ) from exc
-
-    def _factorise(self, M: sp.csc_matrix, solver: Solver) -> Callable[[np.ndarray], np.ndarray]:
-        """A function solving ``K x = r`` for (n_aggregate x k) right-hand sides."""
-        V = self.V
-        if solver == "dense" or (solver == "auto" and M.shape[0] <= DENSE_LIMIT):
-            K = M.toarray()
-            if V is not None:
-                K += V @ V.T
-            chol = sla.cho_factor(K, lower=True, check_finite=False)
-            return lambda r: sla.cho_solve(chol, r, check_finite=False)
-        lu = spla.splu(M, permc_spec="MMD_AT_PLUS_A")
-        if V is None:
-            return lu.solve
-        mv = lu.solve(V)
-        small = sla.cho_factor(np.eye(V.shape[1]) + V.T @ mv, lower=True)
-        return lambda r: _woodbury(lu.solve(r), mv, small, V)
+        self._solve = factorise(M, self.V, solver)
 
     def solve(self, base_a: np.ndarray, base_b: np.ndarray) -> np.ndarray:
         """Reconciled bottom values (n_bottom x k) from base aggregates and bottoms."""
@@ -90,6 +68,42 @@ class AggregateSystem:
         if self.V is not None:
             out -= self.u_b @ (self.V.T @ x)
         return out
+
+
+def factorise(
+    M: sp.csc_matrix, V: np.ndarray | None, solver: Solver
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A function solving ``K x = r``, ``K = M + V V'``, for (n_aggregate x k) right-hand
+    sides: ``M = W_a + A W_b A'`` (sparse, n_aggregate square), ``V`` the low-rank part
+    (n_aggregate x T) or ``None``.
+
+    Raises:
+        SkillcastDataError: ``K`` is singular.
+    """
+    try:
+        return _factorise(M, V, solver)
+    except (np.linalg.LinAlgError, RuntimeError) as exc:
+        raise SkillcastDataError(
+            f"the error covariance W is singular ({exc}); give MinTShrink a ridge > 0 "
+            "or a shrinkage > 0, or use wls_struct"
+        ) from exc
+
+
+def _factorise(
+    M: sp.csc_matrix, V: np.ndarray | None, solver: Solver
+) -> Callable[[np.ndarray], np.ndarray]:
+    if solver == "dense" or (solver == "auto" and M.shape[0] <= DENSE_LIMIT):
+        K = M.toarray()
+        if V is not None:
+            K += V @ V.T
+        chol = sla.cho_factor(K, lower=True, check_finite=False)
+        return lambda r: sla.cho_solve(chol, r, check_finite=False)
+    lu = spla.splu(M, permc_spec="MMD_AT_PLUS_A")
+    if V is None:
+        return lu.solve
+    mv = lu.solve(V)
+    small = sla.cho_factor(np.eye(V.shape[1]) + V.T @ mv, lower=True)
+    return lambda r: _woodbury(lu.solve(r), mv, small, V)
 
 
 def _woodbury(x0: np.ndarray, mv: np.ndarray, small: tuple, V: np.ndarray) -> np.ndarray:
