@@ -1,7 +1,8 @@
 """Benchmark: local models on national panels, in one process and on a Dask LocalCluster.
 
-Run: ``python experiments/bench_national.py [n_series ...]`` (default 10000 100000;
-add 1000000 for the full national scale). Needs the ``dask`` extra.
+Run: ``python experiments/bench_national.py [n_series ...] [--auto n_series ...]``
+(default 10000 100000; add 1000000 for the full national scale; ``--auto`` also measures
+the AutoForecaster, members one after another, at those sizes). Needs the ``dask`` extra.
 
 For each size, :func:`skillcast.datasets.make_national` draws the panel (34 provinces,
 10 half-years, mostly empty cells, heavy-tailed sizes) and each model is fitted and
@@ -10,7 +11,7 @@ forecast 4 half-years ahead (point forecasts) twice: in this process, and as a
 LocalCluster of 2 worker processes x 1 thread (started, and skillcast imported on its
 workers, before the fit is timed). Each measurement runs in a fresh Python
 process, so peak memory (``ru_maxrss``) is its own: for the Dask path, of the client and
-of the largest worker. The cluster's start is timed apart from the fit. The last column
+of each worker. The cluster's start is timed apart from the fit. The last column
 checks that both paths give the same forecasts.
 
 A second table projects the Dask path's fit + predict time on 1 to 34 workers (one
@@ -19,6 +20,9 @@ province each at 34) from the same run: each partition's fit as timed inside its
 (:func:`skillcast.distributed.projection.lpt_makespan`), plus the run's overhead: its
 measured time minus the span during which tasks ran (cutting the panel, sending rows,
 gathering the models, predicting). Its "2 workers" column sits next to the measured time.
+The AutoForecaster's members run one after another, each over the cluster, so it has no
+row there; its "same forecasts" gives how far apart the two paths' forecasts are (its
+pooled member trains differently on the cluster).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -46,7 +51,16 @@ def _peak_mb() -> float:
 def _model(name: str) -> Any:
     from skillcast import models
 
+    if name == "AutoForecaster":  # its members one after another, as on the cluster
+        return models.AutoForecaster(levels=(), n_jobs=1)
     return getattr(models, name)(levels=())
+
+
+def _wrapper(name: str) -> Any:
+    from skillcast.distributed import DistributedAutoForecaster, DistributedForecaster
+
+    cls = DistributedAutoForecaster if name == "AutoForecaster" else DistributedForecaster
+    return cls(_model(name), partition_by="region")
 
 
 def _panel(n_series: int) -> tuple[Any, float]:
@@ -61,33 +75,53 @@ def _panel(n_series: int) -> tuple[Any, float]:
 def measure(n_series: int, model: str, path: str) -> dict[str, Any]:
     """One measurement in this process: fit + predict seconds and peak memory (MB); for
     the Dask path also each partition's task seconds and the run's overhead."""
-    panel, load_s = _panel(n_series)
-    out: dict[str, Any] = {"load_s": load_s}
     if path == "local":
+        panel, load_s = _panel(n_series)
+        out: dict[str, Any] = {"load_s": load_s}
         start = time.perf_counter()
         mean = _model(model).fit(panel).predict_dense(HORIZON)
         out["fit_s"] = time.perf_counter() - start
         out["client_mb"] = _peak_mb()
     else:
-        from skillcast.distributed import DistributedForecaster, dask_client, run_overhead
+        from skillcast.distributed import dask_client, run_overhead
 
         start = time.perf_counter()
+        # the cluster starts before the panel is drawn: a worker process forked later
+        # would start from the client's memory high-water mark and report it as its own
         with dask_client(n_workers=N_WORKERS, threads_per_worker=1) as client:
             # workers import skillcast once; counted with the start, not with the fit
             client.run(importlib.import_module, "skillcast.distributed")
-            out["cluster_s"] = time.perf_counter() - start
+            cluster_s = time.perf_counter() - start
+            panel, load_s = _panel(n_series)
+            out = {"load_s": load_s, "cluster_s": cluster_s}
             start = time.perf_counter()
-            wrapper = DistributedForecaster(_model(model), partition_by="region")
+            wrapper = _wrapper(model)
             mean = wrapper.fit(panel, client=client).predict_dense(HORIZON)
             out["fit_s"] = time.perf_counter() - start
-            out["worker_mb"] = max(client.run(_peak_mb).values())
+            peaks = client.run(_peak_mb)
+            out["worker_mb"] = [peaks[w] for w in sorted(peaks)]
         times = wrapper.partition_seconds_
         out["task_s"] = times["seconds"].tolist()
         out["task_cpu_s"] = float(times["cpu_seconds"].sum())
         out["overhead_s"] = run_overhead(out["fit_s"], times["started"], times["seconds"])
         out["client_mb"] = _peak_mb()
     out["checksum"] = float(np.nansum(mean))
+    np.save(_means_path(n_series, model, path), mean)
     return out
+
+
+def _means_path(n_series: int, model: str, path: str) -> str:
+    return f"{tempfile.gettempdir()}/bench_national-{n_series}-{model}-{path}.npy"
+
+
+def _agreement(n_series: int, model: str) -> str:
+    """``yes`` when both paths' forecasts agree to 1e-6; else, for the AutoForecaster
+    (its pooled member trains differently on the cluster), their mean relative gap."""
+    local, dask = (np.load(_means_path(n_series, model, p)) for p in ("local", "dask"))
+    gap = np.abs(dask - local) / np.maximum(np.abs(local), 1.0)
+    if np.nanmax(gap, initial=0.0) <= 1e-6:
+        return "yes"
+    return f"{np.nanmean(gap):.1%} apart" if model == "AutoForecaster" else "NO"
 
 
 def _run(n_series: int, model: str, path: str) -> dict[str, Any]:
@@ -122,27 +156,29 @@ def print_projection(runs: list[tuple[int, str, dict[str, Any]]]) -> None:
         )
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], auto_sizes: list[int]) -> None:
     dask_runs: list[tuple[int, str, dict[str, Any]]] = []
     print(
         "| series | model | path | load s | cluster start s | fit + predict s "
-        "| ratio | client peak MB | worker peak MB | same forecasts |"
+        "| ratio | client peak MB | each worker's peak MB | same forecasts |"
     )
     print("|---:|---|---|---:|---:|---:|---:|---:|---:|---|")
-    for n in sizes:
-        for model in MODELS:
-            local = _run(n, model, "local")
-            dask = _run(n, model, "dask")
+    runs = [(n, m) for n in sizes for m in MODELS] + [(n, "AutoForecaster") for n in auto_sizes]
+    for n, model in runs:
+        local = _run(n, model, "local")
+        dask = _run(n, model, "dask")
+        if model != "AutoForecaster":  # its members run one after another: no one schedule
             dask_runs.append((n, model, dask))
-            same = abs(local["checksum"] - dask["checksum"]) <= 1e-6 * max(1, local["checksum"])
-            for path, r in (("local", local), ("dask", dask)):
-                print(
-                    f"| {n:,} | {model} | {path} | {r['load_s']:.1f} "
-                    f"| {r.get('cluster_s', 0):.1f} | {r['fit_s']:.1f} "
-                    f"| {r['fit_s'] / local['fit_s']:.2f} | {r['client_mb']:.0f} "
-                    f"| {r.get('worker_mb', 0):.0f} | {'yes' if same else 'NO'} |",
-                    flush=True,
-                )
+        same = _agreement(n, model)
+        for path, r in (("local", local), ("dask", dask)):
+            print(
+                f"| {n:,} | {model} | {path} | {r['load_s']:.1f} "
+                f"| {r.get('cluster_s', 0):.1f} | {r['fit_s']:.1f} "
+                f"| {r['fit_s'] / local['fit_s']:.2f} | {r['client_mb']:.0f} "
+                f"| {' / '.join(f'{mb:.0f}' for mb in r.get('worker_mb', [])) or '-'} "
+                f"| {same} |",
+                flush=True,
+            )
     print_projection(dask_runs)
 
 
@@ -150,4 +186,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--one"]:
         print(json.dumps(measure(int(sys.argv[2]), sys.argv[3], sys.argv[4])))
     else:
-        main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])
+        args = sys.argv[1:]
+        cut = args.index("--auto") if "--auto" in args else len(args)
+        sizes = [int(a) for a in args[:cut]] if args else [10_000, 100_000]
+        main(sizes, [int(a) for a in args[cut + 1 :]])

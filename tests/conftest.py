@@ -24,3 +24,25 @@ def scratch(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
     else:
         yield tmp_path_factory.mktemp(name)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A Dask LocalCluster of 2 worker processes with one thread each, started and
+    closed per test module (the modules of skillcast.distributed)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def dask_client(dask_cluster):
+    """A client of :func:`dask_cluster` that is not the default client: a test that needs
+    "no cluster in this context" has none."""
+    from distributed import Client
+
+    with Client(dask_cluster, set_as_default=False) as client:
+        yield client

@@ -11,13 +11,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 from hydra import compose, initialize_config_dir
 
 from skillcast import load_panel
@@ -42,14 +41,8 @@ from skillcast.persistence import load_forecaster, save_forecaster
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    # not the default client: a test that needs "no cluster in this context" has none
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-        as cluster,
-        Client(cluster, set_as_default=False) as c,
-    ):  # fmt: skip
-        yield c
+def client(dask_client) -> Client:
+    return dask_client  # conftest: a LocalCluster of 2 worker processes for this module
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from distributed import Client, KilledWorker, LocalCluster, get_task_stream
+from distributed import Client, KilledWorker, get_task_stream
 
 from skillcast import load_panel
 from skillcast.datasets import load_sample, make_national, national_spec
@@ -23,14 +22,8 @@ from skillcast.reconcile.projection import DENSE_LIMIT
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    # not the default client: the in-process path is tested with no cluster in context
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-        as cluster,
-        Client(cluster, set_as_default=False) as c,
-    ):  # fmt: skip
-        yield c
+def client(dask_client) -> Client:
+    return dask_client  # conftest: a LocalCluster of 2 worker processes for this module
 
 
 def _problem(structure: SummingStructure, seed: int, horizon: int = 3):

@@ -31,9 +31,8 @@ Once fitted, the model is a GlobalModel in this process: ``predict`` (and, for t
 direct strategy, the steps beyond ``max_horizon`` it trains per call), ``update`` and
 ``rolling_forecast`` run here, with no cluster. A worker lost while the rows are built
 costs only its partitions' tasks, which Dask runs again elsewhere; a worker lost during
-LightGBM's training (its workers train together, over sockets) fails that training,
-which starts again on the workers left (``TRAIN_ATTEMPTS`` in all, then a
-:class:`~skillcast.distributed.DistributedFitError`).
+LightGBM's training (its workers train together, over sockets) fails the fit with a
+:class:`~skillcast.distributed.DistributedFitError` as soon as the scheduler notices.
 
 Distributed training bins features and grows trees from histograms summed over the
 workers, each bagging its own rows, so its boosters differ from one process's. On the
@@ -46,6 +45,7 @@ allows 10%, 5% and 10%).
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import time
 import warnings
@@ -97,8 +97,8 @@ __all__ = [
     "partition_tables",
 ]
 
-TRAIN_ATTEMPTS = 3
-"""Times one ``lightgbm.dask`` training is started when workers are lost during it."""
+WATCH_SECONDS = 1.0
+"""How often a ``lightgbm.dask`` training checks that none of its workers was lost."""
 
 PER_SERIES_BUILDERS: tuple[type, ...] = (
     Lags,
@@ -281,41 +281,86 @@ class _DaskTrainer:
         self.model = model
         self.tables = tables
         self.seconds = 0.0  # wall time of the lightgbm.dask trainings so far
-        self.retries = 0  # trainings started again after a worker was lost
 
     def train(self, key: int, quantile: float | None, cutoff: int | None = None) -> Any:
         """A local LightGBM regressor trained with ``lightgbm.dask`` on the rows of table
         ``key`` (those whose target lies at or before ``cutoff``); ``None`` without rows.
 
-        The workers train together, so one lost mid-training fails that training; it is
-        trained again from the start on the workers left (the lost worker's rows are
-        built again from their tasks), up to :data:`TRAIN_ATTEMPTS` times in all.
+        The workers train together, over sockets: when one is lost, the others stay
+        blocked in LightGBM's network code until its socket ``time_out`` (and LightGBM then
+        ends their process), and ``lightgbm.dask`` waits for a task pinned to the lost
+        worker. Such a training cannot be started again on the same workers, so it is
+        watched: once the scheduler has lost one of the workers, its training tasks are
+        cancelled and the fit fails with a
+        :class:`~skillcast.distributed.DistributedFitError`.
         """
-        from skillcast.distributed.local_models import DistributedFitError
+        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import TimeoutError as Pending
 
         start = time.perf_counter()
+        workers = self._workers()
+        pool = ThreadPoolExecutor(max_workers=1)
+        # in this context: lightgbm.dask finds its client there (``client.as_current()``)
+        job = pool.submit(contextvars.copy_context().run, self._train, key, quantile, cutoff)
         try:
-            for attempt in range(1, TRAIN_ATTEMPTS + 1):
-                workers = self._workers()
+            while True:
                 try:
-                    return self._train(key, quantile, cutoff)
-                except Exception as exc:  # lightgbm's, Dask's or a socket's, as it happens
+                    return job.result(timeout=WATCH_SECONDS)
+                except Pending:
                     lost = workers - self._workers()
+                    if lost:
+                        raise self._lost_error(lost, None) from None
+                except Exception as exc:  # lightgbm's, Dask's or a socket's, as it happens
+                    lost = self._lost(workers)
                     if not lost:
                         raise  # not a lost worker: the error as it is
-                    if attempt == TRAIN_ATTEMPTS:
-                        raise DistributedFitError(
-                            f"LightGBM's training on the cluster lost a worker "
-                            f"{TRAIN_ATTEMPTS} times (last: {sorted(lost)}, {exc!r}). Check "
-                            "the workers' memory and logs."
-                        ) from exc
-                    self.retries += 1
-            raise AssertionError("unreachable")  # pragma: no cover
+                    raise self._lost_error(lost, exc) from exc
         finally:
+            if not job.done():
+                self._cancel_training()  # lightgbm.dask's wait for them then ends
+            pool.shutdown(wait=False)
             self.seconds += time.perf_counter() - start
 
     def _workers(self) -> set[str]:
-        return set(self.client.scheduler_info()["workers"])
+        """Every worker the scheduler knows now (the client's own copy of that list lags
+        and shows only a few)."""
+
+        def addresses(dask_scheduler: Any) -> list[str]:
+            return list(dask_scheduler.workers)
+
+        return set(self.client.run_on_scheduler(addresses))
+
+    def _lost(self, workers: set[str], wait: float = 5.0) -> set[str]:
+        """Which of ``workers`` the scheduler lost; a worker that died may take the
+        scheduler a moment to notice (its peers' sockets fail first), so ask again for up
+        to ``wait`` seconds before concluding that none was."""
+        deadline = time.perf_counter() + wait
+        while True:
+            lost = workers - self._workers()
+            if lost or time.perf_counter() > deadline:
+                return lost
+            time.sleep(0.25)
+
+    def _cancel_training(self) -> None:
+        """Cancel the ``lightgbm.dask`` training tasks the scheduler holds."""
+        from distributed import Future
+
+        def training(dask_scheduler: Any) -> list[Any]:
+            return [ts.key for ts in dask_scheduler.tasks.values() if "_train_part" in str(ts.key)]
+
+        keys = self.client.run_on_scheduler(training)
+        self.client.cancel([Future(k, self.client) for k in keys], force=True)
+
+    @staticmethod
+    def _lost_error(lost: set[str], exc: Exception | None) -> Exception:
+        from skillcast.distributed.local_models import DistributedFitError
+
+        return DistributedFitError(
+            f"A worker was lost during LightGBM's training on the cluster ({sorted(lost)}"
+            f"{f', {exc!r}' if exc is not None else ''}): its workers train together, so the "
+            "training cannot go on without it. Check the workers' memory and logs, then "
+            "run again; nothing was written."
+        )
 
     def _train(self, key: int, quantile: float | None, cutoff: int | None) -> Any:
         import dask
@@ -468,7 +513,7 @@ def _fit_on_cluster(
 ) -> tuple[pd.DataFrame, _DaskTrainer, np.ndarray | None]:
     """Fit the unfitted ``model`` on ``panel`` as ``GlobalModel.fit`` does, its training
     rows built and its regressors trained on the cluster of ``client``; return how long
-    each partition's rows took to build, the trainer (its seconds and retries), and the
+    each partition's rows took to build, the trainer (its seconds), and the
     rolling forecasts from ``rolling``'s (origins, horizon) when asked (their models
     trained on the same rows, on the cluster)."""
     model._prepare(panel)
@@ -536,7 +581,6 @@ class DistributedGlobalModel(PartitionedForecaster):
         train_seconds_: wall seconds of the ``lightgbm.dask`` trainings (the workers
             train together, so this step is not per partition; calibration's
             forecasts on the client are not in it); ``None`` when fitted in this process.
-        train_retries_: trainings started again because a worker was lost during them.
     """
 
     updatable: ClassVar[bool] = True
@@ -580,7 +624,6 @@ class DistributedGlobalModel(PartitionedForecaster):
         self.forecaster_ = model
         self.partition_seconds_ = times
         self.train_seconds_ = None if trainer is None else trainer.seconds
-        self.train_retries_ = 0 if trainer is None else trainer.retries
         self.calibration_ = None  # the GlobalModel holds its own
         return out
 
