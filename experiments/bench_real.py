@@ -26,8 +26,9 @@ Data (bottom series only are scored; every method sees the same panel and origin
   the COVID-19 quarters 2020Q2-2021Q1; the data are seasonally adjusted).
 
 Methods, each refitted at every origin: skillcast ``AutoForecaster(n_jobs=2)`` (the
-default), ``AutoETS()``, ``SeasonalNaive()``, ``ReconciledForecaster(AutoForecaster(
-n_jobs=2), "mint_shrink", aggregations=the hierarchy, residual_windows=4)``; statsforecast
+default), ``AutoETS(n_jobs=2)`` (its forms in 2 worker processes), ``SeasonalNaive()``,
+``ReconciledForecaster(AutoForecaster(n_jobs=2), "mint_shrink", aggregations=the
+hierarchy, residual_windows=4)``; statsforecast
 ``AutoETS(season_length)`` (``n_jobs=2``), and the same AutoETS on every node of the
 hierarchy reconciled by hierarchicalforecast ``MinTrace(method="mint_shrink")``.
 All forecast 80/95% intervals.
@@ -186,7 +187,7 @@ def jobs05(n_series: int | None = None) -> Dataset:
 def skillcast_methods(data: Dataset) -> dict[str, Callable[[], Forecaster]]:
     return {
         "skillcast AutoForecaster()": lambda: AutoForecaster(n_jobs=N_JOBS),
-        "skillcast AutoETS()": AutoETS,
+        "skillcast AutoETS()": lambda: AutoETS(n_jobs=N_JOBS),
         "skillcast SeasonalNaive()": SeasonalNaive,
         "skillcast AutoForecaster + MinT-shrink": lambda: ReconciledForecaster(
             AutoForecaster(n_jobs=N_JOBS),
@@ -398,6 +399,7 @@ def main() -> None:
         "step (sign of forecast minus the value at the origin against the actual's), wall "
         f"seconds of fit + predict summed over origins. `n_jobs={N_JOBS}` where the API has "
         "it (AutoForecaster: its members side by side in threads, and its pooled model; "
+        "AutoETS: its candidate forms in worker processes; "
         "statsforecast: processes). Reconciled rows forecast every "
         "node of the same hierarchy (sums of the bottom series) and reconcile with MinT "
         "shrinkage (skillcast: in-sample one-step errors of AutoETS on every node, each "

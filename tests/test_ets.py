@@ -22,6 +22,7 @@ from skillcast.models.ets_kernels import (
 )
 from skillcast.models.ets_refine import refine_jointly, shift_states
 from skillcast.models.ets_search import search_form
+from skillcast.models.validation import validation_origins
 
 SPEC = PanelSpec(freq="quarterly", keys=("sector", "occupation"), taxonomies={}, gaps="missing")
 T = 40
@@ -342,6 +343,34 @@ def test_fit_rolling_is_the_rolling_forecast_then_a_warm_whole_panel_fit():
     assert one_pass.params_["n_obs"].tolist() == fresh.params_["n_obs"].tolist()
     with pytest.raises(SkillcastConfigError, match="levels"):
         AutoETS().fit_rolling(panel, origins, 3)
+
+
+def test_fit_with_intervals_calibrates_on_the_warm_rolling_refits():
+    y = seasonal_panel_values(9)
+    panel = make_panel(y)
+    model = AutoETS(levels=(80,)).fit(panel)
+    # the calibration origins of the default intervals, and a point-only twin that runs
+    # the same refits and then the warm whole-panel fit
+    settings = model.interval_settings()
+    origins, horizon = validation_origins(panel, settings.windows, settings.horizon)
+    twin = AutoETS(levels=())
+    rolling = twin.fit_rolling(panel, origins, horizon)
+    np.testing.assert_array_equal(rolling, model.rolling_forecast(panel, origins, horizon))
+    np.testing.assert_array_equal(model.predict(4).dense(), twin.predict(4).dense())
+    pd.testing.assert_frame_equal(model.params_, twin.params_)
+
+
+def test_forms_fitted_in_worker_processes_give_the_same_fit():
+    y = np.vstack([seasonal_panel_values(3), TREND[:2], LEVEL[:2]])
+    panel = make_panel(y)
+    here = AutoETS().fit(panel)
+    there = AutoETS(n_jobs=2).fit(panel)
+    pd.testing.assert_frame_equal(here.params_, there.params_)
+    pd.testing.assert_frame_equal(here.predict(6).frame, there.predict(6).frame)
+    fixed = ExponentialSmoothing("MAM", n_jobs=-1).fit(panel)
+    pd.testing.assert_frame_equal(fixed.params_, ExponentialSmoothing("MAM").fit(panel).params_)
+    with pytest.raises(SkillcastConfigError, match="n_jobs"):
+        AutoETS(n_jobs=0, levels=()).fit(panel)
 
 
 # --- ragged panels ----------------------------------------------------------------------
