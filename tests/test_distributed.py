@@ -218,8 +218,11 @@ def test_a_worker_killed_mid_fit_is_recovered_by_dask(client, sample):
     fit.join(timeout=300)
     assert not fit.is_alive()
     assert "model" in result, "the fit failed instead of recovering"
-    local = AutoETS(levels=()).fit(sample).predict_dense(4)
-    np.testing.assert_allclose(model.predict_dense(4), local, atol=1e-6)
+    # with intervals, as the wrapped model: its whole-panel fit starts from the last
+    # calibration refit's optimum, which a point-only fit does not run; that chain of
+    # warm starts carries last-digit differences of batched arithmetic (1e-6 relative)
+    local = AutoETS().fit(sample).predict_dense(4)
+    np.testing.assert_allclose(model.predict_dense(4), local, rtol=1e-5, atol=1e-6)
 
 
 def test_dask_client_starts_and_closes_a_local_cluster():

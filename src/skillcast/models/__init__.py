@@ -5,6 +5,7 @@ from skillcast.models.baselines import Drift, Naive, SeasonalNaive, WindowAverag
 from skillcast.models.calibration import ConformalIntervals, conformal_bounds
 from skillcast.models.ets import AutoETS, ExponentialSmoothing
 from skillcast.models.intermittent import TSB, Croston, classify_demand
+from skillcast.models.theta import Theta
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -18,6 +19,7 @@ __all__ = [
     "Forecaster",
     "Naive",
     "SeasonalNaive",
+    "Theta",
     "WindowAverage",
     "classify_demand",
     "conformal_bounds",
