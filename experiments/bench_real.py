@@ -27,10 +27,11 @@ Data (bottom series only are scored; every method sees the same panel and origin
 
 Methods, each refitted at every origin: skillcast ``AutoForecaster(n_jobs=2)`` (the
 default), ``AutoETS(n_jobs=2)`` (its forms in 2 worker processes), ``SeasonalNaive()``,
-``ReconciledForecaster(AutoForecaster(n_jobs=2), "mint_shrink", aggregations=the
-hierarchy, residual_windows=4)``; statsforecast
-``AutoETS(season_length)`` (``n_jobs=2``), and the same AutoETS on every node of the
-hierarchy reconciled by hierarchicalforecast ``MinTrace(method="mint_shrink")``.
+``Theta()``, ``ReconciledForecaster(AutoForecaster(n_jobs=2), "mint_shrink",
+aggregations=the hierarchy, residual_windows=4)``; statsforecast
+``AutoETS(season_length)`` (``n_jobs=2``), the same AutoETS on every node of the
+hierarchy reconciled by hierarchicalforecast ``MinTrace(method="mint_shrink")``, and
+statsforecast ``Theta(season_length)`` (``n_jobs=2``).
 All forecast 80/95% intervals.
 
 Metrics over bottom series x origins x steps: MASE (absolute error over the series'
@@ -60,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from skillcast.backtest import backtest
-from skillcast.models import AutoETS, AutoForecaster, SeasonalNaive
+from skillcast.models import AutoETS, AutoForecaster, SeasonalNaive, Theta
 from skillcast.models.base import Forecaster
 from skillcast.panel import Panel, PanelSpec, load_panel
 from skillcast.reconcile import ReconciledForecaster
@@ -189,6 +190,7 @@ def skillcast_methods(data: Dataset) -> dict[str, Callable[[], Forecaster]]:
         "skillcast AutoForecaster()": lambda: AutoForecaster(n_jobs=N_JOBS),
         "skillcast AutoETS()": lambda: AutoETS(n_jobs=N_JOBS),
         "skillcast SeasonalNaive()": SeasonalNaive,
+        "skillcast Theta()": Theta,
         "skillcast AutoForecaster + MinT-shrink": lambda: ReconciledForecaster(
             AutoForecaster(n_jobs=N_JOBS),
             "mint_shrink",
@@ -298,7 +300,9 @@ def bench(data: Dataset, skip_reconciled: bool) -> pd.DataFrame:
         rows.append({"method": name, **scores(frame, data.horizon), "seconds": seconds})
         print(f"  {name}: {rows[-1]}", flush=True)
     assert reference is not None
-    for task, name in (("ets", REFERENCE), ("hier", "statsforecast AutoETS + MinT-shrink")):
+    peers = (("ets", REFERENCE), ("hier", "statsforecast AutoETS + MinT-shrink"),
+             ("theta", "statsforecast Theta"))  # fmt: skip
+    for task, name in peers:
         frame, seconds = run_peer(task, data, reference)
         rows.append({"method": name, **scores(frame, data.horizon), "seconds": seconds})
         print(f"  {name}: {rows[-1]}", flush=True)

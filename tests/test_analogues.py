@@ -18,6 +18,7 @@ from skillcast.models.analogues import (
     leave_one_out_medians,
     origin_state,
 )
+from skillcast.models.auto import ANALOGUE
 
 CES = Path(__file__).parent / "data" / "us_ces_retail_health_1990s.csv"
 MONTHLY = PanelSpec(freq="monthly", keys=("sector", "occupation"), taxonomies={})
@@ -261,7 +262,7 @@ def test_auto_routes_cold_starts_to_the_analogues_with_their_intervals():
     assert (routes["route"].to_numpy()[new] == "analogue").all()
     assert (routes["w_AnalogueForecaster"].to_numpy()[new] == 1.0).all()
     fc = auto.predict(6)
-    member = auto.members_[-1].predict(6)
+    member = auto.members_[ANALOGUE].predict(6)
     for column in ("mean", "lower_80", "upper_95"):
         np.testing.assert_allclose(fc.dense(column)[new], member.dense(column)[new])
 
@@ -299,7 +300,7 @@ def test_auto_combined_route_is_the_equal_mix_with_the_analogue_half_widths():
     assert (routes["w_AnalogueForecaster"].to_numpy()[old] == 0.0).all()
     fc = auto.predict(6)
     pooled = np.clip(auto.members_[1].predict_dense(6), 0, None)[new]
-    analogue = auto.members_[-1].predict(6)
+    analogue = auto.members_[ANALOGUE].predict(6)
     mean = fc.dense("mean")[new]
     np.testing.assert_allclose(mean, 0.5 * pooled + 0.5 * analogue.dense("mean")[new])
     for level in (80, 95):  # the analogues' once-new half-widths, around the mix

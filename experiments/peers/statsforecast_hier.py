@@ -7,6 +7,7 @@ grouping key named by ``--groups``, and forecasts ``H`` periods from each cutoff
 ``--cutoffs`` (refit on the rows up to and including the cutoff):
 
 * ``ets``: ``AutoETS(season_length=S)`` on the bottom series, 80/95% intervals;
+* ``theta``: ``Theta(season_length=S)`` (the standard Theta method) likewise;
 * ``hier``: the same AutoETS on every node of the hierarchy (the total, each group
   key alone, the bottom series; sums of the bottom series, ``aggregate``) with
   in-sample fitted values, reconciled by ``MinTrace(method="mint_shrink")`` with
@@ -30,20 +31,24 @@ from hierarchicalforecast.core import HierarchicalReconciliation
 from hierarchicalforecast.methods import MinTrace
 from hierarchicalforecast.utils import aggregate
 from statsforecast import StatsForecast
-from statsforecast.models import AutoETS
+from statsforecast.models import AutoETS, Theta
 
 LEVELS = [80, 95]
 MODEL = "AutoETS"
 
 
-def engine(season: int, freq: str, n_jobs: int) -> StatsForecast:
-    return StatsForecast(models=[AutoETS(season_length=season)], freq=freq, n_jobs=n_jobs)
+def engine(season: int, freq: str, n_jobs: int, model: type = AutoETS) -> StatsForecast:
+    return StatsForecast(models=[model(season_length=season)], freq=freq, n_jobs=n_jobs)
 
 
 def bottom_ets(train: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
-    """AutoETS forecasts of the bottom series, columns series, ds, mean and bounds."""
+    """AutoETS (or Theta) forecasts of the bottom series: series, ds, mean and bounds,
+    the model's columns named as AutoETS's."""
     df = train.rename(columns={"series": "unique_id"})[["unique_id", "ds", "y"]]
-    fc = engine(args.season, args.freq, args.n_jobs).forecast(df=df, h=args.h, level=LEVELS)
+    model = Theta if args.task == "theta" else AutoETS
+    sf = engine(args.season, args.freq, args.n_jobs, model)
+    fc = sf.forecast(df=df, h=args.h, level=LEVELS)
+    fc.columns = [c.replace(model.__name__, MODEL, 1) for c in fc.columns]
     return fc.rename(columns={"unique_id": "series"})
 
 
@@ -70,7 +75,7 @@ def mint(train: pd.DataFrame, args: argparse.Namespace, groups: list[str]) -> pd
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["ets", "hier"])
+    parser.add_argument("task", choices=["ets", "hier", "theta"])
     parser.add_argument("data")
     parser.add_argument("--h", type=int, required=True)
     parser.add_argument("--season", type=int, required=True)
@@ -91,7 +96,7 @@ def main() -> None:
     for cutoff in pd.to_datetime(args.cutoffs.split(",")):
         train = data.loc[data["ds"] <= cutoff]
         start = time.perf_counter()
-        fc = bottom_ets(train, args) if args.task == "ets" else mint(train, args, groups)
+        fc = mint(train, args, groups) if args.task == "hier" else bottom_ets(train, args)
         seconds.append(time.perf_counter() - start)
         parts.append(fc.assign(cutoff=cutoff))
     out = pd.concat(parts, ignore_index=True)
