@@ -55,13 +55,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from skillcast.backtest import backtest
-from skillcast.models import AutoETS, AutoForecaster, SeasonalNaive, Theta
+from skillcast.models import AutoETS, AutoForecaster, ExponentialSmoothing, SeasonalNaive, Theta
 from skillcast.models.base import Forecaster
 from skillcast.panel import Panel, PanelSpec, load_panel
 from skillcast.reconcile import ReconciledForecaster
@@ -84,6 +85,8 @@ PEER_PYTHON = Path(os.environ.get("PEERS_PYTHON", ROOT / ".venv-peers/bin/python
 RESULTS = ROOT / "experiments/results/bench_real.md"
 LEVELS = (80, 95)
 N_JOBS = 2
+# fixed forms compared with statsforecast's AutoETS restricted to the same form
+FIXED_FORMS = ("AAA", "MAM")
 REFERENCE = "statsforecast AutoETS"
 # MinT's residual origins in the reconciled row: 4, not the default 8, so the run stays
 # under about 25 minutes on 2 cores (each origin is one more AutoForecaster fit per node)
@@ -191,6 +194,12 @@ def skillcast_methods(data: Dataset) -> dict[str, Callable[[], Forecaster]]:
         "skillcast AutoETS()": lambda: AutoETS(n_jobs=N_JOBS),
         "skillcast SeasonalNaive()": SeasonalNaive,
         "skillcast Theta()": Theta,
+        **{
+            f"skillcast ExponentialSmoothing('{form}')": partial(
+                ExponentialSmoothing, form, n_jobs=N_JOBS
+            )
+            for form in FIXED_FORMS
+        },
         "skillcast AutoForecaster + MinT-shrink": lambda: ReconciledForecaster(
             AutoForecaster(n_jobs=N_JOBS),
             "mint_shrink",
@@ -233,7 +242,8 @@ def run_peer(task: str, data: Dataset, reference: pd.DataFrame) -> tuple[pd.Data
     with tempfile.TemporaryDirectory() as tmp:
         path, out = Path(tmp) / "panel.csv", Path(tmp) / "forecasts.csv"
         rows[["series", "ds", "y", *groups]].to_csv(path, index=False, date_format="%Y-%m-%d")
-        args = [str(PEER_PYTHON), str(PEER_SCRIPT), task, str(path)]
+        task, _, form = task.partition(":")  # "ets:AAA": one fixed form
+        args = [str(PEER_PYTHON), str(PEER_SCRIPT), task, str(path), "--form", form]
         args += ["--h", str(data.horizon), "--season", str(data.season)]
         args += ["--freq", data.peer_freq, "--n-jobs", str(N_JOBS), "--out", str(out)]
         args += ["--cutoffs", ",".join(origins.start_time.strftime("%Y-%m-%d"))]
@@ -300,8 +310,9 @@ def bench(data: Dataset, skip_reconciled: bool) -> pd.DataFrame:
         rows.append({"method": name, **scores(frame, data.horizon), "seconds": seconds})
         print(f"  {name}: {rows[-1]}", flush=True)
     assert reference is not None
-    peers = (("ets", REFERENCE), ("hier", "statsforecast AutoETS + MinT-shrink"),
-             ("theta", "statsforecast Theta"))  # fmt: skip
+    peers = [("ets", REFERENCE), ("hier", "statsforecast AutoETS + MinT-shrink"),
+             ("theta", "statsforecast Theta")]  # fmt: skip
+    peers += [(f"ets:{form}", f"statsforecast AutoETS('{form}')") for form in FIXED_FORMS]
     for task, name in peers:
         frame, seconds = run_peer(task, data, reference)
         rows.append({"method": name, **scores(frame, data.horizon), "seconds": seconds})
@@ -358,6 +369,16 @@ def targets(tables: dict[str, tuple[Dataset, pd.DataFrame]]) -> list[str]:
                 ("skillcast AutoETS MASE <= statsforecast AutoETS", ets["mase_ratio"], 1.0),
                 ("skillcast AutoETS >= 5x faster (seconds <= 0.2x)", ets["seconds_ratio"], 0.2),
             ]
+            for form in FIXED_FORMS:  # the same form on both sides
+                ours = row(table, f"skillcast ExponentialSmoothing('{form}')")
+                theirs = row(table, f"statsforecast AutoETS('{form}')")
+                checks.append(
+                    (
+                        f"skillcast {form} MASE <= statsforecast {form}",
+                        ours["mase"] / theirs["mase"],
+                        1.0,
+                    )
+                )
         for label, value, bound in checks:
             lines.append(
                 f"| {label} | {name} | {value:.3f}x | {'yes' if value <= bound else 'no'} |"

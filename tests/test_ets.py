@@ -112,12 +112,12 @@ def test_parameter_counts_and_form_parsing():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(-30, 30), min_size=4, max_size=4))
-def test_search_coordinates_map_into_the_usual_region(u):
-    params = params_from_scaled(parse_form("AAdA"), np.array(u, dtype=float))
+@given(st.lists(st.floats(-30, 30), min_size=4, max_size=4), st.sampled_from([1, 2, 4, 12]))
+def test_search_coordinates_map_into_the_usual_region(u, m):
+    params = params_from_scaled(parse_form("AAdA"), np.array(u, dtype=float), m)
     alpha, beta, gamma, phi = (float(params[k]) for k in ("alpha", "beta", "gamma", "phi"))
     assert 1e-4 <= alpha <= 1 - 1e-4
-    assert 1e-4 <= beta <= alpha
+    assert 1e-4 <= beta <= min(alpha, 1 / (2 * m)) + 1e-12
     assert 1e-4 <= gamma <= 1 - alpha
     assert 0.8 <= phi <= 0.98
     assert scaled_value("alpha", 0.3) == pytest.approx(np.log((0.3 - 1e-4) / (0.7 - 1e-4)))
@@ -139,14 +139,14 @@ def test_states_only_refinement_gives_the_least_squares_level():
     values, mask, _ = align_left(y)
     form, alpha = parse_form("ANN"), 0.4
     u = np.array([[scaled_value("alpha", alpha)]])
-    a = params_from_scaled(form, u)["alpha"][0]
+    a = params_from_scaled(form, u, 1)["alpha"][0]
     decay = (1 - a) ** np.arange(8)
     zero = simulate(
         values,
         mask,
         form,
         1,
-        params_from_scaled(form, u[:, None]),
+        params_from_scaled(form, u[:, None], 1),
         (np.zeros(1), np.zeros(1), np.zeros((1, 1))),
         keep_errors=True,
     )
@@ -166,7 +166,7 @@ def _lik(values, mask, form, m, x, n_params):
         np.array([rest[1] if form.trend != "N" else 0.0]),
         np.zeros((1, 1)),
     )
-    return simulate(values, mask, form, m, params_from_scaled(form, u[:, None, None]), init).lik[
+    return simulate(values, mask, form, m, params_from_scaled(form, u[:, None, None], m), init).lik[
         0, 0
     ]
 
@@ -321,12 +321,12 @@ def test_warm_started_rolling_refits_match_fresh_fits():
     origins = [24, 28, 32, 36]
     model = fit_point(AutoETS(), y)
     warm = model.rolling_forecast(model.panel_, origins, 3)
-    fresh = Forecaster.rolling_forecast(model, model.panel_, origins, 3)  # fresh searches
+    # a clone fitted at each origin (its own chain from its calibration origins)
+    fresh = Forecaster.rolling_forecast(model, model.panel_, origins, 3)
     assert np.array_equal(np.isnan(warm), np.isnan(fresh))
     assert not np.isnan(warm).any()  # a stopped series still forecasts from its last value
     gap = np.nanmean(np.abs(warm - fresh) / fresh)
-    assert gap < 0.01  # 0.0 at the first origin, which has no earlier one to start from
-    np.testing.assert_array_equal(warm[:, 0], fresh[:, 0])
+    assert gap < 0.01
 
 
 def test_fit_rolling_is_the_rolling_forecast_then_a_warm_whole_panel_fit():
@@ -358,6 +358,14 @@ def test_fit_with_intervals_calibrates_on_the_warm_rolling_refits():
     np.testing.assert_array_equal(rolling, model.rolling_forecast(panel, origins, horizon))
     np.testing.assert_array_equal(model.predict(4).dense(), twin.predict(4).dense())
     pd.testing.assert_frame_equal(model.params_, twin.params_)
+    # a point-only fit takes the same path: intervals never move the point forecasts
+    point = AutoETS(levels=()).fit(panel)
+    np.testing.assert_array_equal(point.predict(4).dense(), model.predict(4).dense())
+    # too short for the calibration origins: a point-only fit still fits
+    short = make_panel(y[:, :2])
+    assert np.isfinite(AutoETS(levels=()).fit(short).predict(2).dense()).all()
+    with pytest.raises(SkillcastConfigError, match="levels"):
+        AutoETS().fit(short)
 
 
 def test_forms_fitted_in_worker_processes_give_the_same_fit():
@@ -382,7 +390,8 @@ def test_each_series_starts_at_its_own_first_observation():
     y = np.vstack([LEVEL[:1], late])
     together = fit_point(AutoETS(), y).predict(4).dense()
     alone = AutoETS(levels=()).fit(make_panel(late[:, 9:], start="2014Q2")).predict(4).dense()
-    np.testing.assert_allclose(together[1], alone[0], rtol=1e-9)
+    # equal but for the last digits batched arithmetic leaves in the chain of warm starts
+    np.testing.assert_allclose(together[1], alone[0], rtol=1e-7)
     truth = 200 + PATTERN[np.arange(T, T + 4) % 4]
     assert np.abs(together[1] - truth).max() < 6
 

@@ -6,7 +6,8 @@ Reads ``series, ds (YYYY-MM-DD), y`` rows of the bottom series, plus one column 
 grouping key named by ``--groups``, and forecasts ``H`` periods from each cutoff in
 ``--cutoffs`` (refit on the rows up to and including the cutoff):
 
-* ``ets``: ``AutoETS(season_length=S)`` on the bottom series, 80/95% intervals;
+* ``ets``: ``AutoETS(season_length=S)`` on the bottom series, 80/95% intervals (with
+  ``--form``, e.g. ``AAA``, that one form, undamped unless it reads ``AAdA``);
 * ``theta``: ``Theta(season_length=S)`` (the standard Theta method) likewise;
 * ``hier``: the same AutoETS on every node of the hierarchy (the total, each group
   key alone, the bottom series; sums of the bottom series, ``aggregate``) with
@@ -37,7 +38,12 @@ LEVELS = [80, 95]
 MODEL = "AutoETS"
 
 
-def engine(season: int, freq: str, n_jobs: int, model: type = AutoETS) -> StatsForecast:
+def engine(
+    season: int, freq: str, n_jobs: int, model: type = AutoETS, form: str = ""
+) -> StatsForecast:
+    if form:  # one exponential-smoothing form: statsforecast spells AAdA as AAA, damped
+        fixed = AutoETS(season_length=season, model=form.replace("d", ""), damped="d" in form)
+        return StatsForecast(models=[fixed], freq=freq, n_jobs=n_jobs)
     return StatsForecast(models=[model(season_length=season)], freq=freq, n_jobs=n_jobs)
 
 
@@ -46,7 +52,7 @@ def bottom_ets(train: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     the model's columns named as AutoETS's."""
     df = train.rename(columns={"series": "unique_id"})[["unique_id", "ds", "y"]]
     model = Theta if args.task == "theta" else AutoETS
-    sf = engine(args.season, args.freq, args.n_jobs, model)
+    sf = engine(args.season, args.freq, args.n_jobs, model, args.form)
     fc = sf.forecast(df=df, h=args.h, level=LEVELS)
     fc.columns = [c.replace(model.__name__, MODEL, 1) for c in fc.columns]
     return fc.rename(columns={"unique_id": "series"})
@@ -83,6 +89,7 @@ def main() -> None:
     parser.add_argument("--cutoffs", required=True, help="comma-separated YYYY-MM-DD")
     parser.add_argument("--groups", default="", help="comma-separated grouping columns")
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--form", default="", help="one ETS form for the ets task, e.g. AAA")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     data = pd.read_csv(args.data, dtype={"series": str}, parse_dates=["ds"])

@@ -4,7 +4,8 @@
 Holt-Winters ``AAA``/``AAdA``, multiplicative ``MAM``...) with smoothing parameters
 chosen per series; :class:`AutoETS` also chooses the form per series by an information
 criterion (AICc by default). Smoothing parameters (within the usual bounds of
-Hyndman et al.'s ``ets``) and initial states are estimated jointly by maximum likelihood
+Hyndman et al.'s ``ets``, the trend's beta also at most ``1 / (2 m)``: see
+:func:`~skillcast.models.ets_kernels.trend_limit`) and initial states are estimated jointly by maximum likelihood
 for all series in one batch: from the best point of a coarse parameter grid and from
 light smoothing, each refined by Levenberg-Marquardt (see
 :mod:`skillcast.models.ets_search` and :mod:`skillcast.models.ets_refine`); nothing
@@ -220,21 +221,25 @@ class _SmoothingForecaster(Forecaster):
         return rolling
 
     def _fit_dense(self, y: np.ndarray, panel: Panel) -> RollingForecasts | None:
-        """Point forecasts only: a search from scratch. With intervals, the refits at the
-        calibration origins come first (a search at the earliest, warm starts after, as
-        :meth:`rolling_forecast`) and the whole-panel fit starts from the last origin's
-        optimum, as :meth:`fit_rolling` does: one search from scratch per fit instead of
-        two, 1.6x faster on the US CES panel (MASE 0.4575 against 0.4519 with a second
-        search; on ONS JOBS05 1.1815 against 1.1831). Point forecasts may therefore
-        differ a little between ``levels=()`` and the default."""
-        if not self.levels:
+        """The refits at the calibration origins of ``intervals`` come first (a search
+        from scratch at the earliest, warm starts after, as :meth:`rolling_forecast`),
+        then the whole-panel fit starts from the last origin's optimum, as
+        :meth:`fit_rolling` does: one search from scratch per fit instead of two (1.6x
+        faster on the US CES panel, MASE 0.4575 against 0.4519 with a second search; on
+        ONS JOBS05 1.1815 against 1.1831). Point-only fits (``levels=()``) take the same
+        path, so asking for intervals never moves the point forecasts; a panel too short
+        for the calibration origins gets a search from scratch."""
+        settings = self.interval_settings()
+        try:
+            origins, horizon = validation_origins(panel, settings.windows, settings.horizon)
+        except SkillcastConfigError:
+            if self.levels:
+                raise
             self._fit_forms(y, panel, None)
             return None
-        settings = self.interval_settings()
-        origins, horizon = validation_origins(panel, settings.windows, settings.horizon)
         rolling, warm = self._rolling(panel, origins, horizon)
         self._fit_forms(y, panel, warm)
-        return RollingForecasts(origins, rolling)
+        return RollingForecasts(origins, rolling) if self.levels else None
 
     def rolling_forecast(self, panel: Panel, origins: Sequence[int], horizon: int) -> np.ndarray:
         """Point forecasts from each origin by a clone refitted on the data up to it, as
@@ -333,7 +338,7 @@ class _SmoothingForecaster(Forecaster):
             cols = np.flatnonzero((choice == f) & (first >= 0))
             if not cols.size:
                 continue
-            params = params_from_scaled(form, u_all[f][:, None, cols])
+            params = params_from_scaled(form, u_all[f][:, None, cols], m)
             sub_v, sub_m = values[:, cols], mask[:, cols]
             init = (init_all[f][0][cols], init_all[f][1][cols], init_all[f][2][:, cols])
             self.initial_level_[cols], self.initial_trend_[cols] = init[0], init[1]

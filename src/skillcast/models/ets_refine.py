@@ -99,7 +99,7 @@ def _simulate_at(
     dirs = state_directions(form, m)
     states = shift_states(init, dirs, offsets * scale[:, None, :], m)
     return simulate(
-        values, mask, form, m, params_from_scaled(form, u), states, keep_errors=keep_errors
+        values, mask, form, m, params_from_scaled(form, u, m), states, keep_errors=keep_errors
     )
 
 

@@ -57,7 +57,7 @@ def _evaluate(
     lik = np.empty((n_grid, n_series))
     for lo in range(0, n_series, per_block):  # blocks of series, for memory
         cols = slice(lo, lo + per_block)
-        params = params_from_scaled(form, u[:, :, cols])
+        params = params_from_scaled(form, u[:, :, cols], m)
         run = simulate(values[:, cols], mask[:, cols], form, m, params, _subset(init, cols))
         lik[:, cols] = run.lik
     return lik
@@ -127,7 +127,7 @@ def search_form(
     twice = np.concatenate([values, values], axis=1), np.concatenate([mask, mask], axis=1)
     u = np.concatenate([u_grid, u_light.reshape(-1, n_series)], axis=1)
     start = (np.tile(init[0], 2), np.tile(init[1], 2), np.tile(init[2], 2))
-    lik = simulate(*twice, form, m, params_from_scaled(form, u[:, None, :]), start).lik[0]
+    lik = simulate(*twice, form, m, params_from_scaled(form, u[:, None, :], m), start).lik[0]
     # states first, given the starting parameters, so the joint search starts in the
     # basin of those parameters; then parameters and states together
     _, lik, start = refine_jointly(*twice, form, m, u, start, lik, iterations=3, states_only=True)
@@ -151,6 +151,6 @@ def refine_from(
     same series on fewer periods (a rolling origin before this one). One start and a few
     Levenberg-Marquardt iterations instead of the grid, the compass search and two
     starts, since the optimum moves little when a few periods are added."""
-    params = params_from_scaled(form, u[:, None, :])
+    params = params_from_scaled(form, u[:, None, :], m)
     lik = simulate(values, mask, form, m, params, init).lik[0]
     return refine_jointly(values, mask, form, m, u, init, lik, iterations=iterations)

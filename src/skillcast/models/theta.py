@@ -161,7 +161,7 @@ class Theta(Forecaster):
         if cols.size:
             sub_v, sub_m = adjusted[:, cols], mask[:, cols]
             u, _, init = search_form(sub_v, sub_m, _SES, 1, initial_states(sub_v, sub_m, _SES, 1))
-            params = params_from_scaled(_SES, u[:, None, :])
+            params = params_from_scaled(_SES, u[:, None, :], 1)
             run = simulate(sub_v, sub_m, _SES, 1, params, init, end=end[cols])
             if run.states is None:
                 raise RuntimeError("simulate(end=...) returned no final states")
