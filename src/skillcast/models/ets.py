@@ -6,8 +6,8 @@ chosen per series; :class:`AutoETS` also chooses the form per series by an infor
 criterion (AICc by default). Smoothing parameters (within the usual bounds of
 Hyndman et al.'s ``ets``, the trend's beta also at most ``1 / (2 m)``: see
 :func:`~skillcast.models.ets_kernels.trend_limit`) and initial states are estimated
-jointly by maximum likelihood for all series in one batch: from the best point of a coarse parameter grid and from
-light smoothing, each refined by Levenberg-Marquardt (see
+jointly by maximum likelihood for all series in one batch: from the best point of a
+coarse parameter grid and from light smoothing, each refined by Levenberg-Marquardt (see
 :mod:`skillcast.models.ets_search` and :mod:`skillcast.models.ets_refine`); nothing
 loops over series.
 
