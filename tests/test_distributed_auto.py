@@ -121,7 +121,7 @@ def test_intervals_are_calibrated_on_the_combinations_validation_errors(on_dask,
 
 def test_every_members_tasks_are_timed(on_dask):
     times = on_dask.partition_seconds_
-    assert set(times["member"]) == {"AutoETS", "GlobalModel", "Croston", "TSB", "Theta"}
+    assert set(times["member"]) == {"AutoETS", "GlobalModel", "Croston", "TSB"}
     assert (times.groupby("member").size() == 25).all()
     assert (times["worker"] != "local").all()
     assert on_dask.train_seconds_ > 0

@@ -192,7 +192,7 @@ def test_routes_name_each_series_demand_class_route_and_weights(fitted_auto):
     routes = fitted_auto.routes_.set_index("item")
     assert len(routes) == 25
     assert {"demand_class", "route", "cold_start", "w_AutoETS", "w_GlobalModel", "w_Croston",
-            "w_TSB", "w_Theta", "adi", "cv2", "n_observed"} <= set(routes.columns)  # fmt: skip
+            "w_TSB", "adi", "cv2", "n_observed"} <= set(routes.columns)  # fmt: skip
     weights = routes.filter(like="w_").to_numpy()
     np.testing.assert_allclose(weights.sum(axis=1), 1.0)
     # the short series is a cold start: the pooled model and the analogues, equal weights
@@ -208,11 +208,10 @@ def test_routes_name_each_series_demand_class_route_and_weights(fitted_auto):
         sparse["route"].iloc[0]
         == {"Croston": "croston", "TSB": "tsb", "GlobalModel": "global"}[best]
     )
-    # regular series: AutoETS, Theta and the pooled model, with the learned group weights
+    # regular series: AutoETS + pooled model, with the learned group weights
     regular = routes.loc[[f"r{i:02d}" for i in range(20)]]
-    assert (regular["route"] == "ets+theta+global").all()
-    for name in ("AutoETS", "Theta", "GlobalModel"):
-        np.testing.assert_allclose(regular[f"w_{name}"], fitted_auto.weights_[name].iloc[0])
+    assert (regular["route"] == "ets+global").all()
+    np.testing.assert_allclose(regular["w_AutoETS"], fitted_auto.weights_["AutoETS"].iloc[0])
 
 
 def test_auto_forecast_is_the_routed_mix_of_its_members(fitted_auto):
@@ -257,8 +256,7 @@ def test_auto_intervals_contain_the_forecast_and_widen_with_the_level(fitted_aut
 def test_auto_choice_mode_and_bad_settings():
     panel = auto_panel()
     auto = AutoForecaster(global_model=small_pooled(), combine="choice", levels=()).fit(panel)
-    assert set(auto.weights_[["AutoETS", "Theta", "GlobalModel"]].iloc[0]) <= {0.0, 1.0}
-    assert auto.weights_[["AutoETS", "Theta", "GlobalModel"]].iloc[0].sum() == 1.0
+    assert set(auto.weights_[["AutoETS", "GlobalModel"]].iloc[0]) == {0.0, 1.0}
     for bad in ({"intermittent": "never"}, {"combine": "vote"}, {"metric": "mape"}):
         with pytest.raises(SkillcastConfigError):
             AutoForecaster(global_model=small_pooled(), **bad).fit(panel)

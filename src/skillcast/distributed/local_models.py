@@ -1,6 +1,6 @@
 """Local models fitted per partition of series on a Dask cluster.
 
-A local model (AutoETS, the baselines, Croston/TSB) learns each series from its own
+A local model (AutoETS, Theta, the baselines, Croston/TSB) learns each series from its own
 history only, so fitting it on partitions of whole series gives, series by series, the
 point forecasts of one fit on the whole panel. :class:`DistributedForecaster` fits a
 clone per partition on the workers and gathers the fitted clones to the client: the
@@ -39,6 +39,7 @@ from skillcast.models.baselines import Drift, Naive, SeasonalNaive, WindowAverag
 from skillcast.models.ets import AutoETS, ExponentialSmoothing
 from skillcast.models.global_model import GlobalModel
 from skillcast.models.intermittent import TSB, Croston
+from skillcast.models.theta import Theta
 from skillcast.panel import Panel
 
 if TYPE_CHECKING:  # a fitted wrapper loads and forecasts where Dask is not installed
@@ -55,6 +56,7 @@ LOCAL_MODELS: tuple[type[Forecaster], ...] = (
     WindowAverage,
     Croston,
     TSB,
+    Theta,
 )
 """The forecasters whose forecasts of a series depend on that series alone."""
 

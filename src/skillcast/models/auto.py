@@ -16,11 +16,10 @@
   erratic, and series without any demand): Croston-SBA, TSB or the pooled model,
   whichever forecast these series best on validation (or the one named by
   ``intermittent``);
-* **regular** -- the rest: AutoETS, the Theta method and the pooled model combined,
-  per group of series (``by``): the two per-series models first, with the convex weight
-  whose mix had the least validation error, then that mix and the pooled model the same
-  way (``combine="optimal"``; the same two steps with inverse-error weights,
-  ``"inverse"``, or the better of each pair, ``"choice"``).
+* **regular** -- the rest: AutoETS and the pooled model combined, per group of series
+  (``by``), with the convex weight whose combination had the least validation error
+  (``combine="optimal"``; ``"inverse"``: inverse-error weights; ``"choice"``: the
+  better member).
 
 Validation: every member forecasts from ``validation_windows`` rolling origins inside
 the training data (the last one ``validation_horizon`` periods before its end), so the
@@ -51,7 +50,6 @@ from skillcast.models.ensemble import combine as combine_forecasts
 from skillcast.models.ets import AutoETS
 from skillcast.models.global_model import GlobalModel
 from skillcast.models.intermittent import TSB, Croston, classify_demand
-from skillcast.models.theta import Theta
 from skillcast.models.validation import (
     METRICS,
     RollingForecasts,
@@ -64,8 +62,8 @@ from skillcast.models.validation import (
 )
 from skillcast.panel import Panel
 
-MEMBERS = ("AutoETS", "GlobalModel", "Croston", "TSB", "AnalogueForecaster", "Theta")
-ETS, GLOBAL, CROSTON, TSB_, ANALOGUE, THETA = range(6)
+MEMBERS = ("AutoETS", "GlobalModel", "Croston", "TSB", "AnalogueForecaster")
+ETS, GLOBAL, CROSTON, TSB_, ANALOGUE = range(5)
 INTERMITTENT_CHOICES = ("auto", "croston", "tsb", "global")
 COLD_STARTS = ("analogue", "global", "combined", "auto")
 # cold-start member weights per fixed route: (pooled model, analogues); "combined" takes
@@ -84,11 +82,6 @@ class AutoForecaster(Forecaster):
             recursive model validated better than the direct one, and it trains one
             LightGBM model per origin instead of one per step).
         ets: the per-series model of regular series; ``None``: ``AutoETS()``.
-        theta: the second per-series model of regular series, weighed against ``ets``;
-            ``None``: :class:`~skillcast.models.Theta` ``()``. On ONS JOBS05 (seasonally
-            adjusted, quarterly) validation gave it all the weight of the pair (held-out
-            MASE 1.1293 against 1.1311 with AutoETS alone); on the US CES panel 15-30%
-            (0.3922 against 0.3911: no gain, no loss).
         intermittent: ``"auto"`` (the best of Croston-SBA, TSB and the pooled model on
             validation), or ``"croston"``, ``"tsb"``, ``"global"``.
         cold_start: how series with fewer than ``min_history`` observations are forecast:
@@ -110,11 +103,11 @@ class AutoForecaster(Forecaster):
             ``young`` is set to ``min_history``.
         min_history: observations a series needs not to be a cold start; ``None``:
             two seasons plus one (5 half-years, 3 years).
-        combine: how regular series mix two forecasts (AutoETS with Theta, then that
-            mix with the pooled model), per group: ``"optimal"`` (the weight, on a grid
-            of 0.05, whose mix had the least validation error; it accounts for how the
-            two members' errors correlate), ``"inverse"`` (proportional to 1 / validation
-            error) or ``"choice"`` (the better member).
+        combine: how regular series mix AutoETS and the pooled model, per group:
+            ``"optimal"`` (the weight, on a grid of 0.05, whose mix had the least
+            validation error; it accounts for how the two members' errors correlate),
+            ``"inverse"`` (proportional to 1 / validation error) or ``"choice"`` (the
+            better member).
         by: groups of regular series with their own weights: a key column,
             ``"column:n"`` (first n characters of its codes, ``"occupation:1"`` = major
             group) or a list of them; ``None``: one set.
@@ -135,11 +128,10 @@ class AutoForecaster(Forecaster):
 
     Attributes:
         routes_: one row per series: keys, ``n_observed``, ``adi``, ``cv2``,
-            ``demand_class``, ``route`` (``ets+theta+global``, ``croston``, ``tsb``,
+            ``demand_class``, ``route`` (``ets+global``, ``croston``, ``tsb``,
             ``global``; cold starts: ``combined``, ``analogue`` or ``global``),
             ``cold_start`` and the weight of each member (``w_AutoETS``,
-            ``w_GlobalModel``, ``w_Croston``, ``w_TSB``, ``w_AnalogueForecaster``,
-            ``w_Theta``).
+            ``w_GlobalModel``, ``w_Croston``, ``w_TSB``, ``w_AnalogueForecaster``).
         cold_route_: the route of the cold-start series (``cold_start`` resolved).
         weights_: regular-series weights per ``by`` group.
         validation_errors_: each member's validation error per segment (regular
@@ -165,7 +157,6 @@ class AutoForecaster(Forecaster):
         random_state: int = 0,
         cold_start: str = "combined",
         analogue: AnalogueForecaster | None = None,
-        theta: Forecaster | None = None,
     ) -> None:
         self.global_model = global_model
         self.ets = ets
@@ -183,7 +174,6 @@ class AutoForecaster(Forecaster):
         self.random_state = random_state
         self.cold_start = cold_start
         self.analogue = analogue
-        self.theta = theta
 
     #: Members fitted side by side at most (``None``: as ``n_jobs`` says).
     member_threads: ClassVar[int | None] = None
@@ -203,8 +193,7 @@ class AutoForecaster(Forecaster):
             TSB(),
         ]
         analogue = clone(self.analogue) if self.analogue is not None else AnalogueForecaster()
-        theta = clone(self.theta) if self.theta is not None else Theta()
-        return [*(m.set_params(levels=()) for m in point), analogue, theta.set_params(levels=())]
+        return [*(m.set_params(levels=()) for m in point), analogue]
 
     def _validate(self, panel: Panel) -> int:
         if self.intermittent not in INTERMITTENT_CHOICES:
@@ -286,24 +275,24 @@ class AutoForecaster(Forecaster):
         pick = self._intermittent_member(seg_err[:, 1] if seg_err.shape[1] > 1 else None)
         weights[pick, segment == 1] = 1.0
 
-        # regular series: AutoETS and Theta mixed per group, then that mix and the pooled
-        # model
+        # regular series: AutoETS + pooled model per group
         groups, table = series_groups(panel, self.by)
+        pair = [ETS, GLOBAL]
         regular = segment == 0
-        local, local_errors = self._group_weights(panel, origins, stack[[ETS, THETA]], groups,
-                                                  regular, len(table))  # fmt: skip
-        mixed = combine_forecasts(stack[[ETS, THETA]], local[:, groups])
-        outer, outer_errors = self._group_weights(
-            panel, origins, np.stack([mixed, stack[GLOBAL]]), groups, regular, len(table)
-        )
-        group_w = {ETS: outer[0] * local[0], THETA: outer[0] * local[1], GLOBAL: outer[1]}
-        for j, w in group_w.items():
-            weights[j, regular] = w[groups[regular]]
+        sub_groups = np.where(regular, groups, len(table))  # others: a throwaway group
+        everyone = np.where(regular, 0, 1)
+        errors = group_errors(num[pair], den[pair], sub_groups, self.metric)[:, : len(table)]
+        group_w = self._pair_weights(panel, origins, stack[pair], sub_groups, errors)
+        overall_errors = group_errors(num[pair], den[pair], everyone, self.metric)
+        overall = self._pair_weights(panel, origins, stack[pair], everyone, overall_errors)[:, :1]
+        counts = np.bincount(groups[regular], minlength=len(table))
+        group_w = group_w[:, : len(table)]
+        group_w[:, counts < int(self.min_group_series)] = overall
+        weights[np.ix_(np.asarray(pair), np.flatnonzero(regular))] = group_w[:, groups[regular]]
 
         self.series_weights_ = weights
-        self.weights_ = table.assign(**{MEMBERS[j]: w for j, w in group_w.items()})
-        regular_errors = {ETS: local_errors[0], THETA: local_errors[1], GLOBAL: outer_errors[1]}
-        self.validation_errors_ = self._errors_frame(table, regular_errors, seg_err)
+        self.weights_ = table.assign(**{MEMBERS[j]: group_w[k] for k, j in enumerate(pair)})
+        self.validation_errors_ = self._errors_frame(table, errors, seg_err)
         self.routes_ = self._routes(panel, demand, segment, pick, weights)
         # intervals are calibrated on the routed combination's own validation errors
         combined = combine_forecasts(stack, weights)
@@ -339,33 +328,6 @@ class AutoForecaster(Forecaster):
             return CROSTON
         scores = np.where(np.isfinite(errors[candidates]), errors[candidates], np.inf)
         return candidates[int(np.argmin(scores))]  # ties: Croston first
-
-    def _group_weights(
-        self,
-        panel: Panel,
-        origins: list[int],
-        pair: np.ndarray,
-        groups: np.ndarray,
-        regular: np.ndarray,
-        n_groups: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(2 x groups) weights of two forecasts of the regular series, and their
-        (2 x groups) validation errors: per ``by`` group, or the weights over all regular
-        series for a group with fewer than ``min_group_series`` of them.
-
-        Args:
-            pair: (2 x series x origins x horizon) validation forecasts.
-        """
-        num, den = series_errors(panel, origins, pair, self.metric)
-        sub_groups = np.where(regular, groups, n_groups)  # others: a throwaway group
-        errors = group_errors(num, den, sub_groups, self.metric)[:, :n_groups]
-        group_w = self._pair_weights(panel, origins, pair, sub_groups, errors)[:, :n_groups]
-        everyone = np.where(regular, 0, 1)
-        overall_errors = group_errors(num, den, everyone, self.metric)
-        overall = self._pair_weights(panel, origins, pair, everyone, overall_errors)[:, :1]
-        counts = np.bincount(groups[regular], minlength=n_groups)
-        group_w[:, counts < int(self.min_group_series)] = overall
-        return group_w, errors
 
     def _pair_weights(
         self,
@@ -404,7 +366,7 @@ class AutoForecaster(Forecaster):
     ) -> pd.DataFrame:
         picked = {CROSTON: "croston", TSB_: "tsb", GLOBAL: "global"}[pick]
         route = np.select(
-            [segment == 2, segment == 1], [self.cold_route_, picked], default="ets+theta+global"
+            [segment == 2, segment == 1], [self.cold_route_, picked], default="ets+global"
         )
         out = demand.copy()
         out["route"] = route
@@ -414,13 +376,12 @@ class AutoForecaster(Forecaster):
         return out
 
     def _errors_frame(
-        self, table: pd.DataFrame, regular: dict[int, np.ndarray], segments: np.ndarray
+        self, table: pd.DataFrame, regular: np.ndarray, segments: np.ndarray
     ) -> pd.DataFrame:
         labels = table.astype(str).agg("/".join, axis=1)
         rows = [f"regular:{g}" for g in labels] + ["intermittent", "cold_start"]
         values = np.full((len(rows), len(MEMBERS)), np.nan)
-        for j, errors in regular.items():
-            values[: len(labels), j] = errors
+        values[: len(labels), [ETS, GLOBAL]] = regular.T
         for k, s in enumerate((1, 2)):
             if segments.shape[1] > s:
                 values[len(labels) + k] = segments[:, s]
