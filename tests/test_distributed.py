@@ -72,8 +72,12 @@ def test_dask_path_gives_the_local_forecasts(client, sample, model, partitions):
     out = fitted.predict(4)
     assert out.frame.columns.tolist() == local.frame.columns.tolist()
     pd.testing.assert_frame_equal(out.frame[_keys(sample)], local.frame[_keys(sample)])
-    np.testing.assert_allclose(out.frame["mean"], local.frame["mean"], rtol=0, atol=1e-6)
-    np.testing.assert_allclose(fitted.predict_dense(4), model.predict_dense(4), atol=1e-6)
+    # AutoETS's whole-panel fit starts from a chain of warm-started refits, which carries
+    # the last digits batched arithmetic leaves (seen up to 1e-6 relative)
+    np.testing.assert_allclose(out.frame["mean"], local.frame["mean"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        fitted.predict_dense(4), model.predict_dense(4), rtol=1e-5, atol=1e-6
+    )
     assert out.model == local.model
 
 
