@@ -39,14 +39,13 @@ from skillcast.models.ets_kernels import (
     parse_form,
     simulate,
 )
-from skillcast.models.ets_search import refine_from, search_form
+from skillcast.models.ets_search import States, refine_from, search_form
 from skillcast.models.validation import RollingForecasts, validation_origins
 from skillcast.panel import Panel
 
 DEFAULT_FORMS: tuple[str, ...] = ("ANN", "AAN", "AAdN", "ANA", "AAA", "AAdA", "MNM", "MAM")
 CRITERIA = ("aicc", "aic", "bic")
 _FALLBACK = parse_form("ANN")
-States = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def information_criterion(
@@ -203,7 +202,7 @@ class _SmoothingForecaster(Forecaster):
         pass: the refits at the origins first, oldest first, each from the optimum at the
         origin before it, then the fit on the whole panel from the last origin's optimum
         rather than a search from scratch (no refit reads past its own origin), as
-        ``fit`` does with intervals. Cheaper than ``fit`` and ``rolling_forecast``; the
+        ``fit`` does at its calibration origins. Cheaper than ``fit`` and ``rolling_forecast``; the
         whole-panel fit may settle in another local optimum than a fresh search would.
         Point forecasts only: ``levels`` must be empty.
 
