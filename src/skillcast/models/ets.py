@@ -168,10 +168,8 @@ def _map_forms(
     done = Parallel(n_jobs=min(jobs, len(tasks)) if jobs > 0 else -1)(
         delayed(fit_form)(*tasks[i]) for i in order
     )
-    out: list[tuple[np.ndarray, np.ndarray, States] | None] = [None] * len(tasks)
-    for i, fit in zip(order, done, strict=True):
-        out[i] = fit
-    return [fit for fit in out if fit is not None]
+    by_task = dict(zip(order, done, strict=True))
+    return [by_task[i] for i in range(len(tasks))]
 
 
 class _SmoothingForecaster(Forecaster):

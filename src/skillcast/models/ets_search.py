@@ -25,9 +25,7 @@ import itertools
 import numpy as np
 
 from skillcast.models.ets_kernels import EtsForm, params_from_scaled, scaled_value, simulate
-from skillcast.models.ets_refine import refine_jointly
-
-States = tuple[np.ndarray, np.ndarray, np.ndarray]
+from skillcast.models.ets_refine import States, refine_jointly
 
 _COARSE = {
     "alpha": (0.03, 0.12, 0.3, 0.55, 0.8, 0.97),
