@@ -153,6 +153,20 @@ def test_convex_weights_find_the_mix_that_cancels_errors():
     np.testing.assert_allclose(errors[[0, 20, 30], 0], [1.0, 0.0, 0.5], atol=1e-12)
 
 
+def test_convex_weights_take_the_centre_of_a_flat_optimum():
+    # identical members: every mix scores the same, so no grid value is better than
+    # another and the weight is the middle, not the first grid value
+    panel = make_panel(LINES)
+    y = panel.dense()
+    origins = [6, 7, 8, 9]
+    truth = np.stack([y[:, o + 1 : o + 5] for o in origins], axis=1)
+    same = np.stack([truth + 3.0, truth + 3.0])
+    weights, _ = convex_weights(panel, origins, same, np.zeros(6, dtype=np.int64))
+    np.testing.assert_allclose(weights[:, 0], [0.5, 0.5])
+    with pytest.raises(SkillcastConfigError, match="tolerance"):
+        convex_weights(panel, origins, same, np.zeros(6, dtype=np.int64), tolerance=-0.1)
+
+
 def test_series_groups_by_key_prefix():
     panel = make_panel({**LINES, **SEASONAL})
     ids, table = series_groups(panel, "item:1")

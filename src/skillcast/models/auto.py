@@ -18,8 +18,9 @@
   ``intermittent``);
 * **regular** -- the rest: AutoETS and the pooled model combined, per group of series
   (``by``), with the convex weight whose combination had the least validation error
-  (``combine="optimal"``; ``"inverse"``: inverse-error weights; ``"choice"``: the
-  better member).
+  (``combine="optimal"``: the centre of the weights within 1% of the least, since the
+  argmin of a flat validation curve is noise; ``"inverse"``: inverse-error weights;
+  ``"choice"``: the better member).
 
 Validation: every member forecasts from ``validation_windows`` rolling origins inside
 the training data (the last one ``validation_horizon`` periods before its end), so the
@@ -105,7 +106,9 @@ class AutoForecaster(Forecaster):
             two seasons plus one (5 half-years, 3 years).
         combine: how regular series mix AutoETS and the pooled model, per group:
             ``"optimal"`` (the weight, on a grid of 0.05, whose mix had the least
-            validation error; it accounts for how the two members' errors correlate),
+            validation error, taken as the mean of the grid weights within 1% of that
+            least error; it accounts for how the two members' errors correlate: see
+            :func:`~skillcast.models.validation.convex_weights`),
             ``"inverse"`` (proportional to 1 / validation error) or ``"choice"`` (the
             better member).
         by: groups of regular series with their own weights: a key column,
