@@ -19,6 +19,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 HORIZON = 8
 
@@ -40,31 +41,45 @@ def measure(n_series: int) -> dict[str, float]:
     return {"panel_s": panel_s, "fit_s": fit_s, "peak_mb": peak}
 
 
-def main(sizes: list[int]) -> None:
-    print(f"AutoForecaster() fit + predict({HORIZON}) with 80/95% intervals, 40 quarterly periods")
-    header = (
-        f"| series | panel s | fit + predict s | ms / series | ratio to {sizes[0]:,} "
-        "| peak MB | KB / series |"
-    )
-    print(header)
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    base = None
+def sizes_in_fresh_processes(sizes: list[int]) -> list[dict[str, float]]:
+    """:func:`measure` for each size in its own Python process, with ``n_series`` and
+    ``ms_per_series`` added; printed as they come."""
+    here = Path(__file__).resolve().parent
+    rows = []
     for n in sizes:
         code = (
-            "import json, sys; sys.path.insert(0, '.'); import bench_auto_scale as b; "
-            f"print(json.dumps(b.measure({n})))"
+            f"import json, sys; sys.path.insert(0, {str(here)!r}); "
+            f"import bench_auto_scale as b; print(json.dumps(b.measure({n})))"
         )
         run = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=here
         )
         row = json.loads(run.stdout.strip().splitlines()[-1])
-        per = 1000 * row["fit_s"] / n
-        base = per if base is None else base
-        print(
-            f"| {n:,} | {row['panel_s']:.1f} | {row['fit_s']:.1f} | {per:.1f} | "
-            f"{per / base:.2f} | {row['peak_mb']:.0f} | {1024 * row['peak_mb'] / n:.1f} |",
-            flush=True,
+        rows.append({"n_series": n, **row, "ms_per_series": 1000 * row["fit_s"] / n})
+        print(f"  {n:,} series: {rows[-1]}", flush=True)
+    return rows
+
+
+def markdown(rows: list[dict[str, float]]) -> list[str]:
+    """The table: seconds, ms per series and its ratio to the first size, peak memory."""
+    base = rows[0]["ms_per_series"]
+    lines = [
+        f"| series | panel s | fit + predict s | ms / series | ratio to {rows[0]['n_series']:,} "
+        "| peak MB | KB / series |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {int(r['n_series']):,} | {r['panel_s']:.1f} | {r['fit_s']:.1f} | "
+            f"{r['ms_per_series']:.1f} | {r['ms_per_series'] / base:.2f} | {r['peak_mb']:.0f} | "
+            f"{1024 * r['peak_mb'] / r['n_series']:.1f} |"
         )
+    return lines
+
+
+def main(sizes: list[int]) -> None:
+    print(f"AutoForecaster() fit + predict({HORIZON}) with 80/95% intervals, 40 quarterly periods")
+    print("\n".join(markdown(sizes_in_fresh_processes(sizes))))
 
 
 if __name__ == "__main__":

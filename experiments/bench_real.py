@@ -36,6 +36,14 @@ fixed forms: ``ExponentialSmoothing("AAA")`` and ``("MAM")`` (``n_jobs=2``) agai
 statsforecast ``AutoETS(model="AAA", damped=False)`` and ``"MAM"``.
 All forecast 80/95% intervals.
 
+Synthetic scale (``--skip-scale`` leaves it out; ``--sizes`` sets the sizes): skillcast
+``GlobalModel()`` against mlforecast's recursive LightGBM on 500 monthly series x 200
+months, fit + predict 12 months with 80/95% intervals (``bench_global_monthly.py``:
+interleaved runs, CPU seconds, and MASE at month 12 on US CES against the former
+direct defaults and mlforecast), and ``AutoForecaster()``'s milliseconds per series at
+1,000, 10,000 and 100,000 synthetic quarterly series, each in a fresh process
+(``bench_auto_scale.py``). Every target of the benchmark is in one table at the end.
+
 Metrics over bottom series x origins x steps: MASE (absolute error over the series'
 in-sample seasonal-naive MAE up to the origin), WAPE (sum of absolute errors over sum
 of actuals), 80/95% interval coverage, direction hit rate (at the last step, the sign
@@ -60,6 +68,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import bench_auto_scale
+import bench_global_monthly
 import numpy as np
 import pandas as pd
 
@@ -93,6 +103,14 @@ REFERENCE = "statsforecast AutoETS"
 # MinT's residual origins in the reconciled row: 4, not the default 8, so the run stays
 # under about 25 minutes on 2 cores (each origin is one more AutoForecaster fit per node)
 RESIDUAL_WINDOWS = 4
+#: Synthetic scale: AutoForecaster sizes (each in a fresh process), GlobalModel speed runs.
+SCALE_SIZES = (1_000, 10_000, 100_000)
+SPEED_REPEATS = 3
+#: "Flat cost per series": ms per series at the largest size at most this times the
+#: smallest size's.
+FLAT = 1.2
+#: The global model's budget: fit + predict at most this times mlforecast's.
+GLOBAL_BUDGET = 3.0
 
 
 @dataclass
@@ -332,6 +350,106 @@ def bench(data: Dataset, skip_reconciled: bool) -> pd.DataFrame:
     return table
 
 
+@dataclass
+class Scale:
+    """The synthetic scale runs: the GlobalModel against mlforecast (CPU and wall
+    seconds per run; MASE at month 12 and over months 1-12 on US CES) and the
+    AutoForecaster's cost per series size."""
+
+    times: dict[str, list[tuple[float, float]]]
+    scores: dict[str, list[tuple[float, float]]]
+    sizes: list[dict[str, float]]
+
+
+def scale(sizes: list[int], repeats: int, old: bool) -> Scale:
+    """The synthetic scale series (``bench_global_monthly.py``, ``bench_auto_scale.py``)."""
+    print(
+        "GlobalModel() on 500 monthly series x 200 months against mlforecast "
+        f"({repeats} interleaved runs), then MASE on US CES",
+        flush=True,
+    )
+    times = bench_global_monthly.speed(repeats, old=False)
+    names = ["new", "old", "mlforecast"] if old else ["new", "mlforecast"]
+    scores = bench_global_monthly.accuracy([0], names)
+    print("AutoForecaster() cost per series, each size in a fresh process", flush=True)
+    return Scale(times, scores, bench_auto_scale.sizes_in_fresh_processes(sizes))
+
+
+def scale_markdown(result: Scale) -> list[str]:
+    counts = ", ".join(f"{int(r['n_series']):,}" for r in result.sizes)
+    return [
+        "",
+        "## Synthetic scale",
+        "",
+        "### GlobalModel() against mlforecast's recursive LightGBM",
+        "",
+        "Speed: 500 monthly series x 200 months (the US CES series observed over the last "
+        "200 months plus scaled noisy copies), fit + predict 12 months with 80/95% "
+        "intervals, LightGBM with 300 trees and one thread on both sides, "
+        f"interleaved runs: {len(result.times['new'])}, ratios of medians. Accuracy: US CES "
+        "(145 series), 4 origins 6 months apart in the last 3 years, refitted at each, "
+        "point forecasts, MASE at month 12 and over months 1-12, seed 0. The former "
+        '`GlobalModel(strategy="direct", calibration_refits=None)` defaults are scored '
+        "for accuracy only (their fit with intervals took minutes: "
+        "`results/bench_global_monthly.md`). Script: `bench_global_monthly.py`.",
+        "",
+        bench_global_monthly.table(result.times, result.scores),
+        "",
+        "### AutoForecaster() cost per series",
+        "",
+        "The synthetic quarterly panel of `bench_ets.py` (40 periods), `AutoForecaster()` "
+        "defaults with 80/95% intervals and one LightGBM thread (`n_jobs=1`), forecast 8 "
+        f"quarters; {counts} series, each in "
+        "a fresh process. Script: `bench_auto_scale.py`.",
+        "",
+        *bench_auto_scale.markdown(result.sizes),
+    ]
+
+
+def scale_targets(result: Scale) -> list[tuple[str, str, float, float]]:
+    """(target, data, measured, bound) of the synthetic scale series."""
+
+    def cpu(key: str) -> float:
+        return float(np.median([t[1] for t in result.times[key]]))
+
+    out = [
+        (
+            f"GlobalModel() fit + predict, CPU s <= {GLOBAL_BUDGET:g}x mlforecast with its "
+            "80/95% intervals",
+            "500 monthly series x 200",
+            cpu("new") / cpu("mlforecast 80/95"),
+            GLOBAL_BUDGET,
+        ),
+        (
+            f"GlobalModel() fit + predict (80/95%), CPU s <= {GLOBAL_BUDGET:g}x mlforecast "
+            "point only",
+            "500 monthly series x 200",
+            cpu("new") / cpu("mlforecast point"),
+            GLOBAL_BUDGET,
+        ),
+    ]
+    if "old" in result.scores:
+        out.append(
+            (
+                "GlobalModel() MASE month 12 <= former defaults (direct)",
+                "US CES monthly, 145 series",
+                result.scores["new"][0][0] / result.scores["old"][0][0],
+                1.0,
+            )
+        )
+    first, last = result.sizes[0], result.sizes[-1]
+    out.append(
+        (
+            f"AutoForecaster ms / series flat: {int(last['n_series']):,} series <= "
+            f"{FLAT:g}x {int(first['n_series']):,}",
+            "synthetic quarterly",
+            last["ms_per_series"] / first["ms_per_series"],
+            FLAT,
+        )
+    )
+    return out
+
+
 def markdown(table: pd.DataFrame) -> list[str]:
     lines = [
         "| method | MASE | WAPE | coverage 80 | coverage 95 | direction hit rate | seconds "
@@ -356,8 +474,10 @@ READING = [
 ]
 
 
-def targets(tables: dict[str, tuple[Dataset, pd.DataFrame]]) -> list[str]:
-    """The issue's targets against the measured ratios."""
+def targets(
+    tables: dict[str, tuple[Dataset, pd.DataFrame]], scaled: Scale | None = None
+) -> list[str]:
+    """The targets against the measured ratios."""
     lines = ["## Targets", "", "| target | data | measured | met |", "|---|---|---|---|"]
 
     def row(table: pd.DataFrame, method: str) -> pd.Series:
@@ -391,6 +511,8 @@ def targets(tables: dict[str, tuple[Dataset, pd.DataFrame]]) -> list[str]:
             lines.append(
                 f"| {label} | {name} | {value:.3f}x | {'yes' if value <= bound else 'no'} |"
             )
+    for label, where, value, bound in scale_targets(scaled) if scaled is not None else []:
+        lines.append(f"| {label} | {where} | {value:.3f}x | {'yes' if value <= bound else 'no'} |")
     return lines
 
 
@@ -407,6 +529,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="30 series per panel, 2 origins")
     parser.add_argument("--skip-reconciled", action="store_true")
+    parser.add_argument(
+        "--skip-scale", action="store_true", help="without the synthetic scale series"
+    )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(str(n) for n in SCALE_SIZES),
+        help="AutoForecaster sizes of the scale series, comma-separated",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     ensure_peers()
@@ -416,6 +546,11 @@ def main() -> None:
         for data in sets:
             data.windows = 2
     tables = {data.name: (data, bench(data, args.skip_reconciled)) for data in sets}
+    scaled = None
+    if not args.skip_scale:
+        sizes = [int(n) for n in args.sizes.split(",")]
+        quick = args.quick
+        scaled = scale(sizes[:2] if quick else sizes, 1 if quick else SPEED_REPEATS, not quick)
     total, load_end = time.perf_counter() - start, os.getloadavg()
     lines = [
         "# skillcast vs statsforecast / hierarchicalforecast on the development panels "
@@ -453,7 +588,9 @@ def main() -> None:
             "",
             *markdown(table),
         ]
-    lines += ["", *targets(tables), "", *READING]
+    if scaled is not None:
+        lines += scale_markdown(scaled)
+    lines += ["", *targets(tables, scaled), "", *READING]
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.quick:
