@@ -381,6 +381,38 @@ def test_forms_fitted_in_worker_processes_give_the_same_fit():
         AutoETS(n_jobs=0, levels=()).fit(panel)
 
 
+class _EveryForm(ExponentialSmoothing):
+    """The fallback chain fitted on every series, as before fallbacks were fitted only
+    where used."""
+
+    chained = False
+
+
+def test_fallback_forms_are_fitted_only_where_the_form_before_them_failed():
+    y = np.vstack([seasonal_panel_values(5, n=6), TREND[:2]])
+    y[-1, :6] = 0.0  # not strictly positive: no multiplicative form
+    y[-2, :-6] = np.nan  # 6 quarters: too short for a season
+    panel = make_panel(y)
+    model = ExponentialSmoothing("MAM").fit(panel)
+    every = _EveryForm("MAM").fit(panel)
+    assert model.form_.tolist() == ["MAM"] * 6 + ["AAN", "AAA"]
+    np.testing.assert_array_equal(model.form_, every.form_)
+    pd.testing.assert_frame_equal(model.predict(6).frame, every.predict(6).frame)
+    # the fallbacks' criteria exist only where they were fitted
+    assert np.isinf(model.criteria_.loc[:5, ["AAA", "AAN", "ANN"]].to_numpy()).all()
+    assert np.isfinite(every.criteria_.loc[:5, ["AAA", "AAN", "ANN"]].to_numpy()).all()
+
+
+def test_one_form_split_between_worker_processes_gives_the_same_fit():
+    # 72 series: one form is split in two pieces of 36 for 2 workers
+    y = np.vstack([seasonal_panel_values(s) for s in (1, 2, 3)])
+    panel = make_panel(y)
+    here = ExponentialSmoothing("AAA", levels=()).fit(panel)
+    there = ExponentialSmoothing("AAA", levels=(), n_jobs=2).fit(panel)
+    np.testing.assert_array_equal(here.form_, there.form_)
+    np.testing.assert_allclose(here.predict(6).dense(), there.predict(6).dense(), rtol=1e-6)
+
+
 # --- ragged panels ----------------------------------------------------------------------
 
 
