@@ -553,8 +553,8 @@ def main() -> None:
         scaled = scale(sizes[:2] if quick else sizes, 1 if quick else SPEED_REPEATS, not quick)
     total, load_end = time.perf_counter() - start, os.getloadavg()
     lines = [
-        "# skillcast vs statsforecast / hierarchicalforecast on the development panels "
-        "(`experiments/bench_real.py`)",
+        "# skillcast vs statsforecast / hierarchicalforecast / mlforecast on the development "
+        "panels and at scale (`experiments/bench_real.py`)",
         "",
         f"2 cores shared with other work (load average {load_start[0]:.1f} at the start, "
         f"{load_end[0]:.1f} at the end; the whole run {total / 60:.1f} min). skillcast on "
