@@ -510,11 +510,10 @@ class AutoETS(_SmoothingForecaster):
         levels: central interval coverages (percent); ``()`` for point forecasts only.
         intervals: how the intervals are calibrated (:class:`~skillcast.models.ConformalIntervals`);
             ``None``: its defaults.
-        n_jobs: worker processes the form's series are split between (at least 32
-            series to a worker; -1: one per core; ``None`` or 1: in this process). Little
-            gain below a few hundred long series (the US CES panel, 102 monthly series:
-            ``AAA`` 1.64 s with 2 against 1.95 s with 1); a small panel pays more for
-            starting the workers than it saves.
+        n_jobs: worker processes the candidate forms are fitted in, side by side (-1: one
+            per core; ``None`` or 1: in this process). Worth it from about a hundred long
+            series (the US CES panel, 102 monthly series: about 1.8x faster with 2); a
+            small panel pays more for starting the workers than it saves.
 
     Attributes:
         form_: chosen form per series (object array, panel order).
