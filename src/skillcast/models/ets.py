@@ -160,7 +160,8 @@ Fit: TypeAlias = tuple[np.ndarray, np.ndarray, States]
 
 def _pieces(task: FormTask, parts: int) -> list[tuple[np.ndarray, FormTask]]:
     """``task`` split into ``parts`` tasks over disjoint groups of its eligible series:
-    (the group's columns, the task on those columns only)."""
+    (the group's columns, the task on those columns only; :func:`fit_form` fits only
+    the eligible columns, so a piece fits them exactly as the whole task would)."""
     values, mask, form, m, eligible, warm = task
     out = []
     for cols in np.array_split(np.flatnonzero(eligible), parts):
@@ -198,20 +199,20 @@ def _map_forms(tasks: list[FormTask], n_jobs: int | None) -> list[Fit]:
     if jobs == 0 or jobs < -1:
         raise SkillcastConfigError(f"n_jobs must be >= 1 or -1, got {n_jobs!r}")
     workers = (os.cpu_count() or 1) if jobs == -1 else jobs
-    # (task, its columns in the piece or None for the whole task, the task to run)
-    pieces: list[tuple[int, np.ndarray | None, FormTask]] = []
-    for i, task in enumerate(tasks):
-        parts = min(workers // len(tasks), int(task[4].sum()) // MIN_PIECE)
-        if parts > 1:
-            pieces += [(i, cols, sub) for cols, sub in _pieces(task, parts)]
-        else:
-            pieces.append((i, None, task))
+    # (task, its series in the piece, the piece's task): one piece per task, or a form's
+    # series in several when there are fewer forms than workers
+    pieces = [
+        (i, cols, sub)
+        for i, task in enumerate(tasks)
+        for cols, sub in _pieces(
+            task, max(1, min(workers // len(tasks), int(task[4].sum()) // MIN_PIECE))
+        )
+    ]
     if workers == 1 or len(pieces) == 1:
-        done = [fit_form(*piece[2]) for piece in pieces]
+        done = [fit_form(*sub) for _, _, sub in pieces]
     else:
         order = sorted(
-            range(len(pieces)),
-            key=lambda k: -_cost(pieces[k][2][2]) * int(pieces[k][2][4].sum()),
+            range(len(pieces)), key=lambda k: -_cost(pieces[k][2][2]) * pieces[k][1].size
         )
         # joblib (scikit-learn's own dependency) keeps its worker processes between calls
         fitted = Parallel(n_jobs=min(workers, len(pieces)))(
@@ -219,14 +220,12 @@ def _map_forms(tasks: list[FormTask], n_jobs: int | None) -> list[Fit]:
         )
         by_piece = dict(zip(order, fitted, strict=True))
         done = [by_piece[k] for k in range(len(pieces))]
-    out: list[Fit] = []
-    for i, task in enumerate(tasks):
-        mine = [(cols, fit) for (t, cols, _), fit in zip(pieces, done, strict=True) if t == i]
-        whole = len(mine) == 1 and mine[0][0] is None
-        out.append(
-            mine[0][1] if whole else _merge(task, [(c, f) for c, f in mine if c is not None])
+    return [
+        _merge(
+            task, [(cols, fit) for (t, cols, _), fit in zip(pieces, done, strict=True) if t == i]
         )
-    return out
+        for i, task in enumerate(tasks)
+    ]
 
 
 class _SmoothingForecaster(Forecaster):
